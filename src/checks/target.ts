@@ -1,0 +1,112 @@
+/**
+ * Parsing of target URLs. Credentials are redacted here, where they enter:
+ * `id` is the only form of a target that may be logged.
+ */
+import { ConfigError } from "../errors.ts";
+import { redactUrl, registerSecret } from "../config/redact.ts";
+
+/** The kinds of target, by URL scheme. */
+export type Scheme = "tcp" | "postgres" | "redis" | "rediss" | "http" | "https";
+
+/** A parsed target URL. */
+export interface Target {
+  /** The URL as given, credentials included: never log it. */
+  readonly url: string;
+  /** The URL with the password masked. */
+  readonly id: string;
+  readonly scheme: Scheme;
+  /** Host name or IP address, IPv6 without brackets. */
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  /** Path without the leading slash (database name, Redis db number). */
+  readonly path: string;
+  readonly params: URLSearchParams;
+}
+
+const DEFAULT_PORTS: Record<Scheme, number | undefined> = {
+  tcp: undefined,
+  postgres: 5432,
+  redis: 6379,
+  rediss: 6379,
+  http: 80,
+  https: 443,
+};
+
+const ACCEPTED =
+  "tcp://HOST:PORT, postgres://, postgresql://, redis://, rediss://, http:// or https:// URL";
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Parses one target URL; `source` names the option or variable it came from,
+ * for the error message.
+ */
+export function parseTarget(text: string, source: string): Target {
+  const id = redactUrl(text);
+  const bad = (why: string) =>
+    new ConfigError(`Invalid ${source} '${id}': ${why}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad(`expected a ${ACCEPTED}`);
+  }
+  let scheme = url.protocol.slice(0, -1).toLowerCase();
+  if (scheme === "postgresql") scheme = "postgres";
+  if (!(scheme in DEFAULT_PORTS)) {
+    throw bad(`unknown scheme '${scheme}', expected a ${ACCEPTED}`);
+  }
+  let host = url.hostname;
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "") throw bad("missing host");
+  // WHATWG URL drops a port equal to the special scheme's default; keep it.
+  let port: number | undefined;
+  if (url.port !== "") port = Number(url.port);
+  else {
+    const m = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i
+      .exec(text);
+    if (m && m[1] !== "") {
+      if (!/^\d+$/.test(m[1])) throw bad("the port must be a number 1-65535");
+      port = Number(m[1]);
+    } else if (m && m[1] === "") throw bad("the port must be a number 1-65535");
+  }
+  port ??= DEFAULT_PORTS[scheme as Scheme];
+  if (port === undefined) throw bad("missing port, expected tcp://HOST:PORT");
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw bad("the port must be a number 1-65535");
+  }
+  const password = url.password === "" ? undefined : decode(url.password);
+  registerSecret(password);
+  const path = decode(url.pathname.replace(/^\//, ""));
+  if (scheme === "tcp" && path !== "") throw bad("a tcp:// target has no path");
+  if (
+    (scheme === "redis" || scheme === "rediss") && path !== "" &&
+    !/^\d+$/.test(path)
+  ) {
+    throw bad("the Redis database must be a number, as in redis://HOST:6379/0");
+  }
+  return {
+    url: text,
+    id,
+    scheme: scheme as Scheme,
+    host,
+    port,
+    username: url.username === "" ? undefined : decode(url.username),
+    password,
+    path,
+    params: url.searchParams,
+  };
+}
+
+/** `host:port`, with brackets around an IPv6 address. */
+export function hostPort(t: { host: string; port: number }): string {
+  return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+}

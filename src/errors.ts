@@ -1,0 +1,59 @@
+/**
+ * The error types that end a command, and the one table mapping them to exit
+ * codes. Only `main.ts` calls {@linkcode exitCodeOf}.
+ */
+
+/** Exit codes of the contract (SPEC "Exit codes"). */
+export const ExitCode = {
+  ok: 0,
+  unhealthy: 1,
+  usage: 2,
+  migrationFailed: 3,
+  timeout: 124,
+  notExecutable: 126,
+  notFound: 127,
+  signalBase: 128,
+} as const;
+
+/** Invalid command line, configuration or env file: exit 2, before anything runs. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Targets were not ready before the deadline: exit 124. */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
+/** Every migration attempt failed and the policy says fail: exit 3. */
+export class MigrationError extends Error {
+  override name = "MigrationError";
+}
+
+/** A command could not be started: 127 not found, 126 not executable. */
+export class SpawnError extends Error {
+  override name = "SpawnError";
+  constructor(message: string, readonly code: 126 | 127) {
+    super(message);
+  }
+}
+
+/** Stopped by a signal: exit 128+N. */
+export class SignalledError extends Error {
+  override name = "SignalledError";
+  constructor(readonly signal: Deno.Signal, readonly number: number) {
+    super(`Stopped by ${signal}`);
+  }
+}
+
+/** Maps an error that escaped a command handler to the process exit code. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof ConfigError) return ExitCode.usage;
+  if (error instanceof TimeoutError) return ExitCode.timeout;
+  if (error instanceof MigrationError) return ExitCode.migrationFailed;
+  if (error instanceof SpawnError) return error.code;
+  if (error instanceof SignalledError) {
+    return ExitCode.signalBase + error.number;
+  }
+  return 1;
+}
