@@ -5,6 +5,9 @@
  */
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { scrub } from "../config/redact.ts";
+import { writeStderr } from "./write_stderr.ts";
+
+export { writeStderr };
 
 export type LogFormat = "text" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -15,15 +18,6 @@ export interface LoggingOptions {
   prefix: string;
   /** Where lines go; standard error by default. */
   write?: (line: string) => void;
-}
-
-const encoder = new TextEncoder();
-
-/** Writes all of a text to standard error, synchronously. */
-export function writeStderr(text: string): void {
-  const bytes = encoder.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += Deno.stderr.writeSync(bytes.subarray(off));
 }
 
 function render(record: LogRecord): string {

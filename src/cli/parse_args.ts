@@ -1,0 +1,151 @@
+/**
+ * Splits the command line into the command, its raw option values, its
+ * positional arguments and the command after `--`. Values are validated
+ * later, by {@linkcode resolveOptions} in config/resolve_options.ts, so that
+ * flags, variables and defaults go through the same checks.
+ */
+import { ConfigError } from "../errors.ts";
+import { type CommandName, OPTIONS, type OptionSpec } from "./options.ts";
+
+/** What the command line says, before validation. */
+export interface Invocation {
+  readonly command: CommandName;
+  /** Raw values given on the command line, by option name. */
+  readonly flags: ReadonlyMap<string, string[]>;
+  /** Targets (wait, probe), the service (restart), the topic (help). */
+  readonly positionals: readonly string[];
+  /** The command after `--` (or, for `run`, from the first non-option). */
+  readonly commandArgv?: readonly string[];
+}
+
+const COMMANDS: readonly CommandName[] = [
+  "run",
+  "wait",
+  "migrate",
+  "probe",
+  "doctor",
+  "restart",
+  "version",
+  "help",
+];
+
+const MAX_POSITIONALS: Partial<Record<CommandName, number>> = {
+  run: 0,
+  migrate: 0,
+  doctor: 0,
+  version: 0,
+  restart: 1,
+  help: 1,
+};
+
+const TAKES_COMMAND: readonly CommandName[] = ["run", "wait"];
+
+function findOption(
+  command: CommandName,
+  name: string,
+): OptionSpec | undefined {
+  return OPTIONS.find((o) =>
+    (o.name === name || o.short === name) && o.commands.includes(command)
+  );
+}
+
+/** Parses `Deno.args` into an {@linkcode Invocation}; throws ConfigError on a malformed line. */
+export function parseArgs(args: readonly string[]): Invocation {
+  let i = 0;
+  let command: CommandName = "run";
+  const first = args[0];
+  if (first === "--version" || first === "-V") {
+    return { command: "version", flags: new Map(), positionals: [] };
+  }
+  if (first === "--help" || first === "-h") {
+    return { command: "help", flags: new Map(), positionals: [] };
+  }
+  if (first !== undefined && !first.startsWith("-")) {
+    if (!(COMMANDS as readonly string[]).includes(first)) {
+      throw new ConfigError(
+        `Unknown command '${first}': expected one of ${COMMANDS.join(", ")}`,
+      );
+    }
+    command = first as CommandName;
+    i = 1;
+  }
+  const flags = new Map<string, string[]>();
+  const positionals: string[] = [];
+  let commandArgv: string[] | undefined;
+  for (; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      if (!TAKES_COMMAND.includes(command)) {
+        throw new ConfigError(
+          `Invalid argument '--' for '${command}': only run and wait take a command after --`,
+        );
+      }
+      commandArgv = args.slice(i + 1);
+      break;
+    }
+    if (arg.startsWith("-") && arg !== "-") {
+      const long = arg.startsWith("--");
+      const body = long ? arg.slice(2) : arg.slice(1);
+      const eq = body.indexOf("=");
+      const name = eq >= 0 ? body.slice(0, eq) : body;
+      const spec = findOption(command, name);
+      if (
+        !spec || (!long && spec.short !== name) || (long && spec.name !== name)
+      ) {
+        throw new ConfigError(
+          `Unknown option '${
+            long ? "--" : "-"
+          }${name}' for '${command}': see 'preflight help ${command}'`,
+        );
+      }
+      let value: string;
+      if (spec.kind === "bool") {
+        value = eq >= 0 ? body.slice(eq + 1) : "true";
+      } else if (eq >= 0) {
+        value = body.slice(eq + 1);
+      } else {
+        if (i + 1 >= args.length) {
+          throw new ConfigError(
+            `Missing value for option '--${spec.name}': expected ${
+              spec.arg ?? "a value"
+            }`,
+          );
+        }
+        value = args[++i];
+      }
+      const list = flags.get(spec.name) ?? [];
+      if (list.length > 0 && !spec.repeatable) {
+        throw new ConfigError(
+          `Option '--${spec.name}' given twice: it takes one value`,
+        );
+      }
+      list.push(value);
+      flags.set(spec.name, list);
+      continue;
+    }
+    // `preflight run uvicorn app:app` starts the app command, as tini does.
+    if (command === "run") {
+      commandArgv = args.slice(i);
+      break;
+    }
+    const max = MAX_POSITIONALS[command];
+    if (max !== undefined && positionals.length >= max) {
+      throw new ConfigError(
+        `Unexpected argument '${arg}' for '${command}': ${
+          max === 0 ? "it takes no arguments" : `it takes at most ${max}`
+        }`,
+      );
+    }
+    positionals.push(arg);
+  }
+  if (command === "help" && positionals[0] !== undefined) {
+    if (!(COMMANDS as readonly string[]).includes(positionals[0])) {
+      throw new ConfigError(
+        `Unknown command '${positionals[0]}': expected one of ${
+          COMMANDS.join(", ")
+        }`,
+      );
+    }
+  }
+  return { command, flags, positionals, commandArgv: commandArgv };
+}

@@ -1,0 +1,18 @@
+/**
+ * What every command handler gets, and returns. Handlers never read
+ * `Deno.args`, install signal listeners or exit: `main.ts` does, so the
+ * handlers run in-process in tests.
+ */
+import type { Config } from "../config/resolve_options.ts";
+
+/** The context of one command invocation. */
+export interface Context {
+  readonly config: Config;
+  /** Aborted on SIGTERM/SIGINT/SIGHUP with a SignalledError as its reason. */
+  readonly signal: AbortSignal;
+  /** Writes a report to standard output. */
+  readonly stdout: (text: string) => void;
+}
+
+/** A command: returns the exit code, or throws an error `exitCodeOf` maps. */
+export type CommandHandler = (ctx: Context) => Promise<number>;

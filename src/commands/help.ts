@@ -1,0 +1,83 @@
+/** `preflight help [COMMAND]`: usage, generated from the option table. */
+import type { CommandHandler } from "./context.ts";
+import {
+  type CommandName,
+  defaultFor,
+  envName,
+  optionsOf,
+} from "../cli/options.ts";
+
+/** One-line usage and summary of each command. */
+export const USAGE: Record<CommandName, [string, string]> = {
+  run: [
+    "preflight [run] [OPTIONS] [-- APP_COMMAND...]",
+    "Wait for dependencies, run migrations under a lock, then hand over to the app (the default)",
+  ],
+  wait: [
+    "preflight wait [OPTIONS] TARGET... [-- COMMAND...]",
+    "Wait for the targets only; then hand over to COMMAND, or exit 0",
+  ],
+  migrate: [
+    "preflight migrate [OPTIONS]",
+    "Run the migration step alone (lock and retries); exit 3 when every attempt failed",
+  ],
+  probe: [
+    "preflight probe [OPTIONS] [TARGET...]",
+    "One-shot health check for HEALTHCHECK and exec probes: exit 0 healthy, 1 not",
+  ],
+  doctor: [
+    "preflight doctor [OPTIONS]",
+    "Diagnose a running stack from a host: PostgreSQL, Redis, the app, Compose services",
+  ],
+  restart: [
+    "preflight restart [SERVICE] [OPTIONS]",
+    "Restart a Compose service (default backend) and verify it came back healthy",
+  ],
+  version: ["preflight version | --version", "Print the version"],
+  help: ["preflight help [COMMAND] | --help | COMMAND --help", "Show help"],
+};
+
+/** The help text of one command, or the overview. */
+export function helpText(command?: CommandName): string {
+  if (!command || command === "help") {
+    const lines = [
+      "preflight: reliable container startup and stack diagnostics",
+      "",
+      "Commands:",
+    ];
+    for (const [, [usage, summary]] of Object.entries(USAGE)) {
+      lines.push(`  ${usage}`, `      ${summary}`);
+    }
+    lines.push(
+      "",
+      "Targets: tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
+      "Durations: 500ms, 10s, 2m, 1m30s or a number of seconds",
+      "Run 'preflight help COMMAND' for a command's options.",
+    );
+    return lines.join("\n") + "\n";
+  }
+  const [usage, summary] = USAGE[command];
+  const lines = [`Usage: ${usage}`, "", summary, ""];
+  const opts = optionsOf(command);
+  if (opts.length > 0) lines.push("Options:");
+  for (const o of opts) {
+    const flag = `${o.short ? `-${o.short}, ` : ""}--${o.name}${
+      o.arg ? ` ${o.arg}` : ""
+    }`;
+    const def = defaultFor(o, command);
+    const env = envName(o);
+    lines.push(`  ${flag}`);
+    lines.push(
+      `      ${o.help}${
+        def !== undefined ? ` (default ${def.trim() || "''"})` : ""
+      }${env ? ` [${env}]` : ""}`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Prints help to standard output. */
+export const help: CommandHandler = (ctx) => {
+  ctx.stdout(helpText(ctx.config.positionals[0] as CommandName | undefined));
+  return Promise.resolve(0);
+};

@@ -1,0 +1,52 @@
+/**
+ * `preflight wait TARGET... [-- COMMAND...]`: wait for the given targets
+ * only, then hand over to COMMAND, or exit 0. Not ready in time: exit 124
+ * (default `--on-timeout fail`).
+ */
+import type { CommandHandler } from "./context.ts";
+import { ConfigError, TimeoutError } from "../errors.ts";
+import { parseTarget } from "../checks/target.ts";
+import { waitStep } from "../wait/wait_step.ts";
+import { log as getLog } from "../log/logger.ts";
+import { handOver } from "../handover/hand_over.ts";
+import { validateHandOver } from "../handover/validate_hand_over.ts";
+
+/** Waits for the command line's targets. */
+export const wait: CommandHandler = async (ctx) => {
+  const { options, positionals, commandArgv } = ctx.config;
+  if (positionals.length === 0) {
+    throw new ConfigError(
+      "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379",
+    );
+  }
+  const targets = positionals.map((t) => parseTarget(t, "target"));
+  if (commandArgv !== undefined) validateHandOver(commandArgv, options);
+  const log = getLog("wait");
+  log.info(`Waiting for ${targets.map((t) => t.id).join(", ")}...`, {
+    phase: "wait",
+  });
+  const outcome = await waitStep(targets, options, ctx.signal, log);
+  if (!outcome.ready) {
+    if (options.onTimeout === "fail") {
+      throw new TimeoutError(
+        `Targets not ready: ${
+          outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
+            .join(", ")
+        }`,
+      );
+    }
+    log.warn("⚠️ Targets not ready; continuing (--on-timeout continue)", {
+      phase: "wait",
+    });
+  }
+  if (commandArgv === undefined) return 0;
+  const env = {
+    ...ctx.config.env,
+    PREFLIGHT_WAIT: outcome.ready ? "ready" : "timeout",
+  };
+  return await handOver(commandArgv, env, {
+    options,
+    signal: ctx.signal,
+    log,
+  });
+};

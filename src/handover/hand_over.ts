@@ -1,0 +1,91 @@
+/**
+ * The hand-over shared by `run` and `wait`: replace the process image with
+ * the app (the default, so the app keeps the PID and gets signals directly),
+ * or supervise it as a child when asked, when a watchdog is set, or where
+ * exec is impossible.
+ */
+import type { Options } from "../config/resolve_options.ts";
+import type { Log } from "../log/logger.ts";
+import { resolveCommand } from "./resolve_command.ts";
+import { canExec, execApp } from "./exec_app.ts";
+import { superviseApp } from "./supervise_app.ts";
+import { startWatchdog } from "./watchdog.ts";
+import { parseTarget } from "../checks/target.ts";
+import { createCheck } from "../checks/registry.ts";
+import { timeoutSignal } from "../wait/timeout_signal.ts";
+
+/** What the hand-over needs besides the command. */
+export interface HandOverOptions {
+  readonly options: Options;
+  readonly signal: AbortSignal;
+  readonly log: Log;
+  /** Called right before exec: close connections, write the last lines. */
+  readonly beforeExec?: () => Promise<void> | void;
+}
+
+/**
+ * Starts the app. With exec this never returns; supervised, it resolves
+ * with the exit code preflight should end with.
+ */
+export async function handOver(
+  argv: readonly string[],
+  env: Record<string, string>,
+  ho: HandOverOptions,
+): Promise<number> {
+  const { options, log } = ho;
+  // Not found (127) and not executable (126) are reported before anything.
+  resolveCommand(argv[0], env);
+  if (ho.signal.aborted) throw ho.signal.reason;
+  const supervise = options.supervise || options.watchdog !== undefined ||
+    !canExec();
+  if (!supervise) {
+    await ho.beforeExec?.();
+    execApp([...argv], env);
+  }
+  const stopApp = new AbortController();
+  let tripped = false;
+  const watchdogDone = new AbortController();
+  if (options.watchdog !== undefined) {
+    const target = parseTarget(options.watchdog, "--watchdog");
+    const check = await createCheck(target, { httpStatus: options.httpStatus });
+    startWatchdog(async () => {
+      const t = timeoutSignal(
+        Math.min(options.watchdogInterval, 10_000),
+        watchdogDone.signal,
+      );
+      try {
+        await check.check(t.signal);
+        return true;
+      } catch (e) {
+        log.warn(`Watchdog: ${target.id} failed: ${(e as Error).message}`, {
+          phase: "watchdog",
+          target: target.id,
+        });
+        return false;
+      } finally {
+        t.dispose();
+      }
+    }, {
+      intervalMs: options.watchdogInterval,
+      failures: options.watchdogFailures,
+      signal: watchdogDone.signal,
+    }).then(() => {
+      if (watchdogDone.signal.aborted) return;
+      tripped = true;
+      log.error(
+        `✗ Watchdog: ${target.id} failed ${options.watchdogFailures} times in a row; stopping the app`,
+        { phase: "watchdog", target: target.id },
+      );
+      stopApp.abort();
+    }, () => {});
+  }
+  try {
+    const code = await superviseApp([...argv], env, {
+      stopTimeoutMs: options.stopTimeout,
+      signal: stopApp.signal,
+    });
+    return tripped ? 1 : code;
+  } finally {
+    watchdogDone.abort();
+  }
+}

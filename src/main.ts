@@ -1,0 +1,111 @@
+/**
+ * The entry point, and the only module that reads `Deno.args`, installs
+ * process-level signal listeners and exits. Everything else is a command
+ * handler loaded on demand, so `probe` loads only what it uses.
+ */
+import { captureStartupState } from "./handover/startup_state.ts";
+import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
+import type { CommandName } from "./cli/options.ts";
+import type { CommandHandler } from "./commands/context.ts";
+
+// First thing: remember what the app must inherit (ignored signals, open
+// fds), then listen for the stop signals. Deno as PID 1 with no listener
+// dies with 139 on SIGTERM.
+captureStartupState();
+const stop = new AbortController();
+const STOP_SIGNALS: [Deno.Signal, number][] = Deno.build.os === "windows"
+  ? [["SIGINT", 2]]
+  : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]];
+const onStop = new Map<Deno.Signal, () => void>();
+for (const [sig, num] of STOP_SIGNALS) {
+  const handler = () => {
+    if (!stop.signal.aborted) stop.abort(new SignalledError(sig, num));
+  };
+  onStop.set(sig, handler);
+  Deno.addSignalListener(sig, handler);
+}
+
+const handlers: Record<CommandName, () => Promise<CommandHandler>> = {
+  run: () => import("./commands/run.ts").then((m) => m.run),
+  wait: () => import("./commands/wait.ts").then((m) => m.wait),
+  migrate: () => import("./commands/migrate.ts").then((m) => m.migrate),
+  probe: () => import("./commands/probe.ts").then((m) => m.probe),
+  doctor: () => import("./commands/doctor.ts").then((m) => m.doctor),
+  restart: () => import("./commands/restart.ts").then((m) => m.restart),
+  version: () => import("./commands/version.ts").then((m) => m.version),
+  help: () => import("./commands/help.ts").then((m) => m.help),
+};
+
+const encoder = new TextEncoder();
+function writeAll(file: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+}
+
+async function main(): Promise<number> {
+  const probing = Deno.args[0] === "probe";
+  let command: CommandName | undefined;
+  let logging = false;
+  try {
+    const { loadConfig } = await import("./config/load_config.ts");
+    const config = await loadConfig(Deno.args, Deno.env.toObject());
+    command = config.command;
+    const wantsHelp = config.options.help && command !== "help";
+    if (wantsHelp) command = "help";
+    // probe stays silent and light: no logging library.
+    if (command !== "probe" && command !== "help" && command !== "version") {
+      const { setupLogging } = await import("./log/setup_logging.ts");
+      await setupLogging({
+        format: config.options.logFormat,
+        level: config.options.logLevel,
+        prefix: config.options.logPrefix,
+      });
+      logging = true;
+    }
+    const handler = await handlers[command]();
+    return await handler({
+      config: wantsHelp
+        ? { ...config, command: "help", positionals: [config.command] }
+        : config,
+      signal: stop.signal,
+      stdout: (text) => writeAll(Deno.stdout, text),
+    });
+  } catch (error) {
+    const code = exitCodeOf(error);
+    // probe answers 0 or 1, whatever went wrong.
+    if (probing) {
+      writeAll(Deno.stderr, `probe: ${(error as Error).message ?? error}\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError || !logging) {
+      const { scrub } = await import("./config/redact.ts");
+      const msg = error instanceof Error ? error.message : String(error);
+      writeAll(
+        Deno.stderr,
+        scrub(`preflight: ${code === 1 ? `unexpected error: ${msg}` : msg}\n`),
+      );
+      if (code === 1 && error instanceof Error && error.stack) {
+        writeAll(Deno.stderr, scrub(error.stack) + "\n");
+      }
+    } else if (!(error instanceof SignalledError)) {
+      const { log } = await import("./log/logger.ts");
+      log("main").error((error as Error).message ?? String(error), {
+        exit_code: code,
+      });
+    } else {
+      const { log } = await import("./log/logger.ts");
+      log("main").warn(`Stopped by ${error.signal}`, { exit_code: code });
+    }
+    return code;
+  } finally {
+    if (logging) {
+      const { flushLogs } = await import("./log/setup_logging.ts");
+      await flushLogs();
+    }
+  }
+}
+
+const code = await main();
+for (const [sig, handler] of onStop) Deno.removeSignalListener(sig, handler);
+Deno.exit(code);

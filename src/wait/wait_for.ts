@@ -1,0 +1,160 @@
+/**
+ * The wait loop, separate from the checks: every target is polled
+ * concurrently under one deadline, each attempt under its own timer, and
+ * only changes of state (plus a periodic "still waiting") are logged.
+ */
+import {
+  type Check,
+  NotReadyError,
+  PermanentError,
+  reasonOf,
+} from "../checks/check.ts";
+import type { Log } from "../log/logger.ts";
+import { formatDuration } from "../config/duration.ts";
+import { pollInterval } from "./poll_schedule.ts";
+import { delay } from "./delay.ts";
+import { timeoutSignal } from "./timeout_signal.ts";
+
+/** How one target's wait ended. */
+export interface TargetResult {
+  readonly id: string;
+  /**
+   * ready; failed (permanent error); timeout (budget spent while not ready);
+   * cancelled (another target failed permanently).
+   */
+  readonly state: "ready" | "failed" | "timeout" | "cancelled";
+  readonly elapsedMs: number;
+  readonly attempts: number;
+  /** The last reason it was not ready, or the permanent error. */
+  readonly reason?: string;
+}
+
+/** Options of {@linkcode waitFor}. */
+export interface WaitForOptions {
+  /** Total budget for all targets. */
+  readonly timeoutMs: number;
+  /** Limit of one attempt (capped by what is left of the budget). */
+  readonly attemptTimeoutMs: number;
+  /** Aborts the whole wait (SIGTERM/SIGINT); its reason is rethrown. */
+  readonly signal?: AbortSignal;
+  readonly log?: Log;
+  /** How often "still waiting" is logged per target. */
+  readonly stillWaitingEveryMs?: number;
+}
+
+async function waitOne(
+  check: Check,
+  deadline: AbortSignal,
+  started: number,
+  endsAt: number,
+  opts: WaitForOptions,
+): Promise<TargetResult> {
+  const log = opts.log;
+  const every = opts.stillWaitingEveryMs ?? 5000;
+  let attempts = 0;
+  let reason: string | undefined;
+  let nextStillWaiting = started + every;
+  const result = (state: TargetResult["state"]): TargetResult => ({
+    id: check.id,
+    state,
+    elapsedMs: performance.now() - started,
+    attempts,
+    reason,
+  });
+  while (!deadline.aborted) {
+    const attemptStart = performance.now();
+    attempts++;
+    const left = endsAt - attemptStart;
+    const attempt = timeoutSignal(
+      Math.min(opts.attemptTimeoutMs, left),
+      deadline,
+    );
+    try {
+      await check.check(attempt.signal);
+      return result("ready");
+    } catch (e) {
+      const why = attempt.signal.aborted && !(e instanceof PermanentError)
+        ? (reason && deadline.aborted
+          ? reason
+          : `no answer within ${
+            formatDuration(Math.min(opts.attemptTimeoutMs, left))
+          }`)
+        : reasonOf(e);
+      if (e instanceof PermanentError) {
+        reason = why;
+        return result("failed");
+      }
+      if (!(e instanceof NotReadyError) && !attempt.signal.aborted) {
+        // An unexpected error from a check is a bug there; keep waiting but say so.
+        log?.debug(`${check.id}: unexpected error: ${why}`, {
+          target: check.id,
+        });
+      }
+      if (why !== reason) {
+        log?.debug(`${check.id} not ready: ${why}`, {
+          phase: "wait",
+          target: check.id,
+          attempt: attempts,
+        });
+      }
+      reason = why;
+    } finally {
+      attempt.dispose();
+    }
+    const now = performance.now();
+    if (now >= nextStillWaiting && !deadline.aborted) {
+      log?.info(
+        `Still waiting (${
+          Math.round((now - started) / 1000)
+        }s): ${check.id}: ${reason}`,
+        {
+          phase: "wait",
+          target: check.id,
+          attempt: attempts,
+          elapsed_ms: Math.round(now - started),
+        },
+      );
+      nextStillWaiting = now + every;
+    }
+    const wait = attemptStart + pollInterval(now - started) - now;
+    try {
+      if (wait > 0) await delay(wait, deadline);
+    } catch {
+      break;
+    }
+  }
+  return result(wasCancelled(deadline) ? "cancelled" : "timeout");
+}
+
+function wasCancelled(deadline: AbortSignal): boolean {
+  return deadline.aborted && deadline.reason?.name === "AbortError";
+}
+
+/**
+ * Waits for every check concurrently, until all are ready, the budget is
+ * spent, or one fails permanently (the others are then cancelled, since the
+ * wait as a whole cannot succeed). Rethrows the reason of `opts.signal`.
+ */
+export async function waitFor(
+  checks: readonly Check[],
+  opts: WaitForOptions,
+): Promise<TargetResult[]> {
+  const started = performance.now();
+  const endsAt = started + opts.timeoutMs;
+  const deadline = timeoutSignal(opts.timeoutMs, opts.signal);
+  const cancel = new AbortController();
+  const signal = AbortSignal.any([deadline.signal, cancel.signal]);
+  try {
+    const results = await Promise.all(
+      checks.map(async (c) => {
+        const r = await waitOne(c, signal, started, endsAt, opts);
+        if (r.state === "failed") cancel.abort();
+        return r;
+      }),
+    );
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    return results;
+  } finally {
+    deadline.dispose();
+  }
+}

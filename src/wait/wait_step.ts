@@ -1,0 +1,67 @@
+/**
+ * The wait step shared by `run` and `wait`: build the checks, wait, and log
+ * one outcome line per target. The caller decides what a timeout means.
+ */
+import { createCheck } from "../checks/registry.ts";
+import type { Target } from "../checks/target.ts";
+import type { Options } from "../config/resolve_options.ts";
+import { formatDuration } from "../config/duration.ts";
+import type { Log } from "../log/logger.ts";
+import { type TargetResult, waitFor } from "./wait_for.ts";
+
+/** The outcome of the wait step. */
+export interface WaitOutcome {
+  readonly ready: boolean;
+  readonly results: readonly TargetResult[];
+  readonly elapsedMs: number;
+}
+
+/** Waits for the targets under the options' budget; rethrows a stop signal. */
+export async function waitStep(
+  targets: readonly Target[],
+  options: Options,
+  signal: AbortSignal,
+  log: Log,
+): Promise<WaitOutcome> {
+  const started = performance.now();
+  const checks = await Promise.all(
+    targets.map((t) => createCheck(t, { httpStatus: options.httpStatus })),
+  );
+  const results = await waitFor(checks, {
+    timeoutMs: options.timeout,
+    attemptTimeoutMs: options.attemptTimeout,
+    signal,
+    log,
+  });
+  for (const r of results) {
+    const fields = {
+      phase: "wait",
+      target: r.id,
+      attempt: r.attempts,
+      elapsed_ms: Math.round(r.elapsedMs),
+    };
+    const after = formatDuration(r.elapsedMs);
+    if (r.state === "ready") {
+      log.info(
+        `✓ ${r.id} is ready (${after}, ${r.attempts} ${
+          r.attempts === 1 ? "attempt" : "attempts"
+        })`,
+        fields,
+      );
+    } else if (r.state === "failed") {
+      log.error(`✗ ${r.id}: ${r.reason}`, fields);
+    } else if (r.state === "timeout") {
+      log.warn(
+        `✗ ${r.id} not ready after ${after}: ${r.reason ?? "no answer"}`,
+        fields,
+      );
+    } else {
+      log.warn(`✗ ${r.id}: gave up, another target failed`, fields);
+    }
+  }
+  return {
+    ready: results.every((r) => r.state === "ready"),
+    results,
+    elapsedMs: performance.now() - started,
+  };
+}
