@@ -1,0 +1,26 @@
+"""Create table items.
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Integer primary key without an explicit default becomes SERIAL in PostgreSQL.
+    op.create_table(
+        "items",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("items")
