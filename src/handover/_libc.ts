@@ -1,0 +1,104 @@
+/**
+ * The few libc functions the hand-over needs (Linux/glibc only), loaded on
+ * first use so that commands which never hand over pay nothing for FFI.
+ */
+
+const SYMBOLS = {
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  pthread_sigmask: {
+    parameters: ["i32", "buffer", "pointer"],
+    result: "i32",
+  },
+  // Declared with a fixed third argument: on the Linux ABIs Deno supports a
+  // variadic int is passed like a normal one.
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  close_range: {
+    parameters: ["u32", "u32", "i32"],
+    result: "i32",
+    optional: true,
+  },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** The loaded library's symbols. */
+export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+
+/** Loads glibc once; null when impossible (not Linux, no FFI permission, musl). */
+export function libc(): Libc | null {
+  if (lib === undefined) {
+    lib = null;
+    if (Deno.build.os === "linux") {
+      try {
+        lib = Deno.dlopen("libc.so.6", SYMBOLS);
+      } catch {
+        lib = null;
+      }
+    }
+  }
+  return lib?.symbols ?? null;
+}
+
+/** The calling thread's `errno`, read right after a failed call. */
+export function errno(c: Libc): number {
+  const p = c.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** Linux constants used by the hand-over (same on x86_64 and aarch64). */
+export const L = {
+  SIG_BLOCK: 0,
+  SIG_SETMASK: 2,
+  F_SETFD: 2,
+  FD_CLOEXEC: 1,
+  CLOSE_RANGE_CLOEXEC: 4,
+  WNOHANG: 1,
+  ENOENT: 2,
+  ENOEXEC: 8,
+  ECHILD: 10,
+  EACCES: 13,
+  ENOTDIR: 20,
+  EINTR: 4,
+  /** glibc's sigset_t is 1024 bits. */
+  SIGSET_BYTES: 128,
+} as const;
+
+/** Linux signal numbers by Deno name (x86_64 and aarch64 agree). */
+export const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGIOT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPOLL: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
