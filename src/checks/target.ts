@@ -60,7 +60,8 @@ export function parseTarget(text: string, source: string): Target {
     throw bad(`expected a ${ACCEPTED}`);
   }
   let scheme = url.protocol.slice(0, -1).toLowerCase();
-  if (scheme === "postgresql") scheme = "postgres";
+  // SQLAlchemy-style DATABASE_URLs name a driver: postgresql+psycopg2://.
+  if (/^postgres(ql)?(\+[a-z0-9_]+)?$/.test(scheme)) scheme = "postgres";
   if (!(scheme in DEFAULT_PORTS)) {
     throw bad(`unknown scheme '${scheme}', expected a ${ACCEPTED}`);
   }

@@ -1,0 +1,26 @@
+/**
+ * `preflight migrate`: the migration step alone (lock and retries), for a
+ * Kubernetes Job or a one-off. Exit 0 when applied, 3 when every attempt
+ * failed.
+ */
+import type { CommandHandler } from "./context.ts";
+import { MigrationError } from "../errors.ts";
+import { log as getLog } from "../log/logger.ts";
+import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
+
+/** Runs the migrations. */
+export const migrate: CommandHandler = async (ctx) => {
+  const plan = planMigration(ctx.config);
+  const log = getLog("migrate");
+  if (!plan) {
+    log.info("No migration command (empty); nothing to do", {
+      phase: "migrate",
+    });
+    return 0;
+  }
+  const result = await migrateStep(plan, ctx.config, ctx.signal, log);
+  if (result.status !== "applied") {
+    throw new MigrationError("Migrations did not complete");
+  }
+  return 0;
+};

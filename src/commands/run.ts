@@ -1,0 +1,120 @@
+/**
+ * `preflight run` (the default): wait for the dependencies, migrate under
+ * the lock, then hand over to the app, printing the old entrypoint's
+ * markers. Everything is validated before the first marker.
+ */
+import type { CommandHandler } from "./context.ts";
+import { MigrationError, TimeoutError } from "../errors.ts";
+import { hostPort, parseTarget, type Target } from "../checks/target.ts";
+import {
+  appCommand,
+  databaseTarget,
+  redisTarget,
+} from "../config/stack_env.ts";
+import { commandDisplayName } from "../config/command_string.ts";
+import { log as getLog } from "../log/logger.ts";
+import { waitStep } from "../wait/wait_step.ts";
+import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
+import { handOver } from "../handover/hand_over.ts";
+import { validateHandOver } from "../handover/validate_hand_over.ts";
+
+const RULE = "============================================";
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+/** The targets of the wait step: the database, Redis, then --wait-for. */
+export function runTargets(
+  env: Readonly<Record<string, string>>,
+  waitFor: readonly string[],
+  source: string,
+): { db: Target; others: Target[] } {
+  const db = databaseTarget(env);
+  const others: Target[] = [];
+  const redis = redisTarget(env);
+  if (redis) others.push(redis);
+  for (const t of waitFor) others.push(parseTarget(t, source));
+  return { db, others };
+}
+
+/** Runs the startup sequence. */
+export const run: CommandHandler = async (ctx) => {
+  const { options, env, sources } = ctx.config;
+  // Plan and validate everything first: nothing is half-done on bad input.
+  const targets = options.noWait
+    ? undefined
+    : runTargets(env, options.waitFor, sources.waitFor);
+  const plan = options.noMigrate ? undefined : planMigration(ctx.config);
+  const app = appCommand(ctx.config.commandArgv, env);
+  validateHandOver(app, options);
+  const appName = commandDisplayName(app);
+
+  const log = getLog("run");
+  log.info(RULE);
+  let waitStatus: "ready" | "timeout" | "skipped" = "skipped";
+  let waitMs = 0;
+  if (targets) {
+    const all = [targets.db, ...targets.others];
+    log.info(`Waiting for Postgres at ${hostPort(targets.db)}...`, {
+      phase: "wait",
+      target: targets.db.id,
+    });
+    for (const t of targets.others) {
+      log.info(`Waiting for ${t.id}...`, { phase: "wait", target: t.id });
+    }
+    const outcome = await waitStep(all, options, ctx.signal, log);
+    waitMs = outcome.elapsedMs;
+    if (outcome.ready) {
+      waitStatus = "ready";
+      log.info("✓ DB connectivity check complete.", {
+        phase: "wait",
+        elapsed_ms: Math.round(waitMs),
+      });
+    } else {
+      waitStatus = "timeout";
+      if (options.onTimeout === "fail") {
+        throw new TimeoutError("Dependencies not ready (--on-timeout fail)");
+      }
+      log.warn(
+        "⚠️ Dependencies not ready; continuing (--on-timeout continue).",
+        {
+          phase: "wait",
+          elapsed_ms: Math.round(waitMs),
+        },
+      );
+    }
+  }
+
+  let migrations: "applied" | "failed" | "skipped" = "skipped";
+  let migrateText = "migrate skipped";
+  if (plan) {
+    const result = await migrateStep(plan, ctx.config, ctx.signal, log);
+    migrations = result.status;
+    migrateText = `migrate ${secs(result.elapsedMs)} (${result.attempts} ${
+      result.attempts === 1 ? "attempt" : "attempts"
+    }${result.status === "failed" ? ", failed" : ""})`;
+    if (result.status === "failed" && options.onMigrateFailure === "fail") {
+      throw new MigrationError(
+        "Migrations did not complete (--on-migrate-failure fail)",
+      );
+    }
+  }
+
+  log.info(
+    `Startup: wait ${
+      targets ? secs(waitMs) : "skipped"
+    }, ${migrateText}, handover at ${secs(performance.now())}`,
+    { phase: "handover", elapsed_ms: Math.round(performance.now()) },
+  );
+  log.info(`Starting ${appName} application...`, { phase: "handover" });
+  log.info(RULE);
+  const appEnv = {
+    ...env,
+    PREFLIGHT_WAIT: waitStatus,
+    PREFLIGHT_MIGRATIONS: migrations,
+  };
+  return await handOver(app, appEnv, {
+    options,
+    signal: ctx.signal,
+    log,
+  });
+};

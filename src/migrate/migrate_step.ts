@@ -1,0 +1,119 @@
+/**
+ * The migration step of `run` and `migrate`: under the advisory lock when
+ * credentials are known, run the migration command with retries, and log
+ * the old script's markers.
+ */
+import type { Config } from "../config/resolve_options.ts";
+import type { Target } from "../checks/target.ts";
+import type { Log } from "../log/logger.ts";
+import { lockDatabase, migrateCommand } from "../config/stack_env.ts";
+import { commandDisplayName } from "../config/command_string.ts";
+import { resolveCommand } from "../handover/resolve_command.ts";
+import { runMigrations } from "./run_migrations.ts";
+import {
+  acquireMigrationLock,
+  type HeldLock,
+  LockTimeoutError,
+} from "./migration_lock.ts";
+
+/** What the migration step will do, decided (and validated) before anything runs. */
+export interface MigrationPlan {
+  readonly argv: readonly string[];
+  readonly name: string;
+  /** The database to lock, or undefined to migrate without the lock. */
+  readonly lock?: Target;
+}
+
+/** The outcome of the step, as PREFLIGHT_MIGRATIONS reports it. */
+export interface MigrationStepResult {
+  readonly status: "applied" | "failed" | "skipped";
+  readonly attempts: number;
+  readonly elapsedMs: number;
+}
+
+/** Builds the plan, or undefined when the migration command is empty; throws ConfigError. */
+export function planMigration(config: Config): MigrationPlan | undefined {
+  const { options, env, sources } = config;
+  const argv = migrateCommand(
+    options,
+    env,
+    sources.migrateCmd === "default" ? "--migrate-cmd" : sources.migrateCmd,
+  );
+  if (!argv) return undefined;
+  return {
+    argv,
+    name: commandDisplayName(argv),
+    lock: options.noMigrateLock ? undefined : lockDatabase(env),
+  };
+}
+
+/** Runs the step; rethrows a stop signal. The caller applies `--on-migrate-failure`. */
+export async function migrateStep(
+  plan: MigrationPlan,
+  config: Config,
+  signal: AbortSignal,
+  log: Log,
+): Promise<MigrationStepResult> {
+  const { options } = config;
+  const started = performance.now();
+  const env = { ...config.env };
+  // Not found / not executable is an error of the image, not a failed attempt.
+  resolveCommand(plan.argv[0], env);
+  log.info("Running database migrations...", { phase: "migrate" });
+  let held: HeldLock | undefined;
+  if (plan.lock) {
+    try {
+      held = await acquireMigrationLock(plan.lock, {
+        deadlineMs: options.timeout,
+        signal,
+        log,
+      });
+    } catch (e) {
+      if (!(e instanceof LockTimeoutError)) throw e;
+      log.error(`✗ ${e.message}`, { phase: "migrate" });
+      log.warn("⚠️ Migrations did not complete.", { phase: "migrate" });
+      return {
+        status: "failed",
+        attempts: 0,
+        elapsedMs: performance.now() - started,
+      };
+    }
+  } else {
+    log.debug(
+      "Migrating without the lock (no database credentials, or --no-migrate-lock)",
+      {
+        phase: "migrate",
+      },
+    );
+  }
+  try {
+    const outcome = await runMigrations({
+      argv: plan.argv,
+      name: plan.name,
+      env,
+      attempts: options.migrateAttempts,
+      delayMs: options.migrateDelay,
+      maxDelayMs: options.migrateMaxDelay,
+      stopTimeoutMs: options.stopTimeout,
+      signal,
+      log,
+    });
+    const elapsedMs = performance.now() - started;
+    if (outcome.ok) {
+      log.info("✓ Migrations applied successfully.", {
+        phase: "migrate",
+        attempt: outcome.attempts,
+        elapsed_ms: Math.round(elapsedMs),
+      });
+      return { status: "applied", attempts: outcome.attempts, elapsedMs };
+    }
+    log.warn("⚠️ Migrations did not complete.", {
+      phase: "migrate",
+      attempt: outcome.attempts,
+      exit_code: outcome.lastExitCode,
+    });
+    return { status: "failed", attempts: outcome.attempts, elapsedMs };
+  } finally {
+    await held?.release();
+  }
+}

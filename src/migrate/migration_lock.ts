@@ -1,0 +1,183 @@
+/**
+ * The cross-replica migration lock: a session-level PostgreSQL advisory lock
+ * held on one dedicated connection for the whole migration step, so that
+ * replicas starting together migrate one at a time. The server releases it
+ * when that connection ends, so a crash cannot leave it held.
+ */
+import type { Target } from "../checks/target.ts";
+import type { Log } from "../log/logger.ts";
+import { delay } from "../wait/delay.ts";
+import { scrub } from "../config/redact.ts";
+import { postgresJsOptions } from "../checks/postgres_options.ts";
+
+/** The two-int advisory lock key: 'pref' and 0. */
+export const LOCK_KEY: readonly [number, number] = [0x70726566, 0];
+
+/** Who holds the lock, from pg_stat_activity. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly applicationName: string;
+  readonly clientAddr: string | null;
+  readonly since: Date | null;
+}
+
+/** A held lock; `release` unlocks and closes the connection. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** Why the lock could not be taken. */
+export class LockTimeoutError extends Error {
+  override name = "LockTimeoutError";
+}
+
+const PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
+
+function describe(h: LockHolder): string {
+  const since = h.since ? ` since ${h.since.toISOString()}` : "";
+  const from = h.clientAddr ? ` from ${h.clientAddr}` : "";
+  return `pid ${h.pid} (${h.applicationName || "unnamed"}${from}${since})`;
+}
+
+/**
+ * Takes the lock, waiting while another session holds it, until
+ * `deadlineMs` passes (LockTimeoutError) or `signal` aborts (rethrown).
+ * Resolves to `undefined` when the database refuses these credentials for
+ * good; the caller then migrates without the lock and says so.
+ */
+export async function acquireMigrationLock(
+  target: Target,
+  opts: { deadlineMs: number; signal: AbortSignal; log: Log },
+): Promise<HeldLock | undefined> {
+  const { default: postgres } = await import("postgres");
+  const started = performance.now();
+  const left = () => opts.deadlineMs - (performance.now() - started);
+  let announced = false;
+  let lastReport = 0;
+  let lastError = "";
+  while (true) {
+    if (opts.signal.aborted) throw opts.signal.reason;
+    const sql = postgres({
+      ...postgresJsOptions(target),
+      max: 1,
+      idle_timeout: 0,
+      max_lifetime: null,
+      connect_timeout: Math.max(1, Math.ceil(Math.min(5000, left()) / 1000)),
+      connection: {
+        application_name: `preflight migrate ${safeHostname()} pid ${Deno.pid}`,
+      },
+      onnotice: () => {},
+    });
+    let keep = false;
+    try {
+      while (true) {
+        if (opts.signal.aborted) throw opts.signal.reason;
+        const [{ locked }] = await withTimeout(
+          sql`select pg_try_advisory_lock(${LOCK_KEY[0]}::int, ${
+            LOCK_KEY[1]
+          }::int) as locked`,
+          Math.max(1000, Math.min(10_000, left())),
+        );
+        if (locked) {
+          keep = true;
+          opts.log.debug("Took the migration lock", { phase: "migrate" });
+          return {
+            async release() {
+              try {
+                await withTimeout(
+                  sql`select pg_advisory_unlock(${LOCK_KEY[0]}::int, ${
+                    LOCK_KEY[1]
+                  }::int)`,
+                  5000,
+                );
+              } catch { /* closing the session releases it anyway */ }
+              await sql.end({ timeout: 1 });
+            },
+          };
+        }
+        const now = performance.now();
+        if (!announced || now - lastReport > 5000) {
+          const holders = await withTimeout(
+            sql`select a.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start
+                  from pg_locks l join pg_stat_activity a on a.pid = l.pid
+                 where l.locktype = 'advisory' and l.granted
+                   and l.classid = ${LOCK_KEY[0]}::int::oid and l.objid = ${
+              LOCK_KEY[1]
+            }::int::oid and l.objsubid = 2
+                   and l.database = (select oid from pg_database where datname = current_database())`,
+            5000,
+          ).catch(() => []);
+          const who = holders.length > 0
+            ? describe({
+              pid: holders[0].pid,
+              applicationName: holders[0].application_name,
+              clientAddr: holders[0].client_addr,
+              since: holders[0].backend_start,
+            })
+            : "another session";
+          opts.log.info(
+            `${
+              announced ? "Still waiting" : "Waiting"
+            } for the migration lock held by ${who}...`,
+            { phase: "migrate", elapsed_ms: Math.round(now - started) },
+          );
+          announced = true;
+          lastReport = now;
+        }
+        if (left() <= 0) {
+          throw new LockTimeoutError(
+            "Could not take the migration lock in time: another replica is still migrating",
+          );
+        }
+        await delay(Math.min(200, Math.max(0, left())), opts.signal);
+      }
+    } catch (e) {
+      if (e instanceof LockTimeoutError || opts.signal.aborted) throw e;
+      const code = (e as { code?: string }).code ?? "";
+      const msg = scrub((e as Error).message ?? String(e));
+      if (PERMANENT.has(code)) {
+        opts.log.warn(
+          `⚠️ Cannot take the migration lock: ${msg}; migrating without it`,
+          { phase: "migrate" },
+        );
+        return undefined;
+      }
+      if (msg !== lastError) {
+        opts.log.debug(`Migration lock: ${msg}; retrying`, {
+          phase: "migrate",
+        });
+        lastError = msg;
+      }
+      if (left() <= 0) {
+        throw new LockTimeoutError(
+          `Could not take the migration lock in time: ${msg}`,
+        );
+      }
+      await delay(Math.min(500, Math.max(0, left())), opts.signal);
+    } finally {
+      if (!keep) await sql.end({ timeout: 0 }).catch(() => {});
+    }
+  }
+}
+
+function safeHostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown-host";
+  }
+}
+
+/** postgres.js can hang when the peer is not Postgres: bound every query. */
+function withTimeout<T>(p: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    Promise.resolve(p).finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${Math.round(ms / 1000)}s`)),
+        ms,
+      );
+    }),
+  ]);
+}

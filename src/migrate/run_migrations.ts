@@ -1,0 +1,64 @@
+/**
+ * The migration retries, with the old script's markers: up to N attempts,
+ * the delay doubling from `--migrate-delay` up to `--migrate-max-delay`.
+ */
+import type { Log } from "../log/logger.ts";
+import { backoffDelays } from "./backoff.ts";
+import { runChild } from "./run_child.ts";
+import { delay } from "../wait/delay.ts";
+import { formatDuration } from "../config/duration.ts";
+
+/** Settings of {@linkcode runMigrations}. */
+export interface MigrationRun {
+  readonly argv: readonly string[];
+  /** The marker name, e.g. "Alembic". */
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly attempts: number;
+  readonly delayMs: number;
+  readonly maxDelayMs: number;
+  readonly stopTimeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly log: Log;
+}
+
+/** How the migration step ended. */
+export interface MigrationOutcome {
+  readonly ok: boolean;
+  readonly attempts: number;
+  readonly lastExitCode?: number;
+}
+
+/** Runs the migration command until it succeeds or the attempts run out. */
+export async function runMigrations(
+  m: MigrationRun,
+): Promise<MigrationOutcome> {
+  const delays = backoffDelays(m.attempts, m.delayMs, m.maxDelayMs);
+  let code: number | undefined;
+  for (let n = 1; n <= m.attempts; n++) {
+    m.log.info(`${m.name} attempt ${n}/${m.attempts}...`, {
+      phase: "migrate",
+      attempt: n,
+    });
+    code = await runChild(m.argv, m.env, {
+      signal: m.signal,
+      stopTimeoutMs: m.stopTimeoutMs,
+    });
+    if (code === 0) return { ok: true, attempts: n, lastExitCode: 0 };
+    m.log.warn(`✗ ${m.name} exited with code ${code}.`, {
+      phase: "migrate",
+      attempt: n,
+      exit_code: code,
+    });
+    if (n < m.attempts) {
+      const d = delays[n - 1];
+      m.log.info(`Retrying in ${formatDuration(d)}...`, {
+        phase: "migrate",
+        attempt: n,
+        delay_ms: d,
+      });
+      await delay(d, m.signal);
+    }
+  }
+  return { ok: false, attempts: m.attempts, lastExitCode: code };
+}
