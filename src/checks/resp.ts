@@ -123,6 +123,12 @@ export class RespParser {
     const start = this.#pos;
     if (start >= buf.length) return undefined;
     const type = buf[start];
+    // Judge the type byte at once: garbage may never contain a CRLF.
+    if (!TYPES.has(type)) {
+      throw new RespProtocolError(
+        `invalid reply type byte ${describeByte(type)}`,
+      );
+    }
     const lineEnd = this.#lineEnd(start + 1);
     if (lineEnd < 0) return undefined;
     const line = this.#decoder.decode(buf.subarray(start + 1, lineEnd));
@@ -212,6 +218,7 @@ export class RespParser {
 }
 
 const OPEN = Symbol("open array");
+const TYPES = new Set([0x2b, 0x2d, 0x3a, 0x24, 0x2a]);
 
 function describeByte(b: number): string {
   const hex = `0x${b.toString(16).padStart(2, "0")}`;
@@ -294,7 +301,7 @@ export class RespConnection {
       closeQuietly(tls);
       if (opts.signal.aborted) {
         throw new NotReadyError(
-          `TLS handshake with ${where} did not complete in time`,
+          `TLS handshake with ${where} did not complete in time (is TLS enabled on that port?)`,
         );
       }
       throw connectError(e, where);

@@ -153,6 +153,12 @@ Deno.test("resp parser rejects bytes that are not RESP", () => {
   bad("+OK\rx", /CR not followed by LF/);
 });
 
+Deno.test("resp parser rejects a bad type byte without waiting for a line end", () => {
+  const p = new RespParser();
+  p.feed(new Uint8Array([0xff]));
+  assertThrowsProtocol(() => p.next(), /invalid reply type byte 0xff/);
+});
+
 Deno.test("resp parser enforces its size limits", () => {
   const p = new RespParser({
     maxLine: 8,
