@@ -94,6 +94,7 @@ export function parseTarget(text: string, source: string): Target {
   ) {
     throw bad("the Redis database must be a number, as in redis://HOST:6379/0");
   }
+  if (scheme === "postgres") validatePostgresParams(url.searchParams, bad);
   return {
     url: text,
     id,
@@ -110,4 +111,31 @@ export function parseTarget(text: string, source: string): Target {
 /** `host:port`, with brackets around an IPv6 address. */
 export function hostPort(t: { host: string; port: number }): string {
   return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+}
+
+const SSL_MODES = [
+  "disable",
+  "allow",
+  "prefer",
+  "require",
+  "verify-ca",
+  "verify-full",
+];
+
+function validatePostgresParams(
+  params: URLSearchParams,
+  bad: (why: string) => ConfigError,
+): void {
+  const mode = params.get("sslmode");
+  if (mode !== null && !SSL_MODES.includes(mode)) {
+    throw bad(`invalid sslmode '${mode}', expected ${SSL_MODES.join(", ")}`);
+  }
+  const root = params.get("sslrootcert");
+  if (root !== null) {
+    try {
+      Deno.statSync(root);
+    } catch {
+      throw bad(`cannot read sslrootcert '${root}'`);
+    }
+  }
 }
