@@ -6,9 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { redisCheck } from "../src/checks/redis.ts";
+import { connectRedis, redisCheck } from "../src/checks/redis.ts";
 import { createCheck } from "../src/checks/registry.ts";
-import { RespParser, type RespValue } from "../src/checks/resp.ts";
+import {
+  RespErrorReply,
+  RespParser,
+  type RespValue,
+} from "../src/checks/resp.ts";
 import { parseTarget } from "../src/checks/target.ts";
 import { redisSupportsTls, startRedis } from "./_redis.ts";
 import { closedPort, startFaultServer } from "./_servers.ts";
@@ -163,6 +167,66 @@ Deno.test("redis check selects the database number and reports one out of range 
   assertPermanent(
     await attempt(redis.url({ db: 16 })),
     /SELECT 16.*DB index is out of range/,
+  );
+});
+
+Deno.test("connectRedis gives a logged-in connection for INFO and LLEN, as doctor uses it", async () => {
+  await using redis = await startRedis({ password: PASSWORD });
+  const signal = AbortSignal.timeout(10_000);
+  const session = await connectRedis(
+    parseTarget(redis.url({ db: 2 }), "t"),
+    signal,
+  );
+  using conn = session.conn;
+  assert.equal(
+    await conn.command(["RPUSH", "celery", "a", "b", "c"], signal),
+    3,
+  );
+  assert.equal(await conn.command(["LLEN", "celery"], signal), 3);
+  assert.equal(await conn.command(["LLEN", "nothing"], signal), 0);
+  const info = await conn.command(["INFO", "server"], signal);
+  assert.equal(typeof info, "string");
+  assert.match(info as string, /^redis_version:\d+\.\d+/m);
+  assert.deepEqual(await conn.command(["LRANGE", "celery", 0, -1], signal), [
+    "a",
+    "b",
+    "c",
+  ]);
+  const err = await conn.command(["NOSUCHCOMMAND"], signal);
+  assert.ok(err instanceof RespErrorReply);
+  assert.equal(err.code, "ERR");
+  // Database 2 was selected: database 0 has no queue.
+  const other = await connectRedis(parseTarget(redis.url(), "t"), signal);
+  using conn0 = other.conn;
+  assert.equal(await conn0.command(["LLEN", "celery"], signal), 0);
+});
+
+Deno.test("redis check reports a user without permission for PING (NOPERM) as permanent", async () => {
+  await using redis = await startRedis({
+    user: { name: "app", password: PASSWORD },
+  });
+  const signal = AbortSignal.timeout(10_000);
+  const admin = await connectRedis(
+    parseTarget(redis.url({ user: "app" }), "t"),
+    signal,
+  );
+  using conn = admin.conn;
+  assert.equal(
+    await conn.command([
+      "ACL",
+      "SETUSER",
+      "limited",
+      "on",
+      ">pw",
+      "~*",
+      "+@all",
+      "-ping",
+    ], signal),
+    "OK",
+  );
+  assertPermanent(
+    await attempt(`redis://limited:pw@127.0.0.1:${redis.port}`),
+    /NOPERM/,
   );
 });
 

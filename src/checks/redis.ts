@@ -15,7 +15,7 @@ import {
   PermanentError,
 } from "./check.ts";
 import { RespConnection, RespErrorReply, type RespValue } from "./resp.ts";
-import { hostPort } from "./target.ts";
+import { hostPort, type Target } from "./target.ts";
 
 /**
  * Error replies that will not go away by retrying: credentials, permissions
@@ -35,77 +35,117 @@ const PERMANENT = [
   /wrong number of arguments for 'auth'/i,
 ];
 
-/** Builds a Redis check. */
-export const redisCheck: CheckFactory = (target): Check => {
+/**
+ * Opens a connection to the Redis server of a `redis://` or `rediss://`
+ * target and logs in: `AUTH` when a password is given, `SELECT` when a
+ * database number is. Failures are classified as for the check (so `doctor`
+ * reports the same reasons); the caller closes the returned connection.
+ */
+export async function connectRedis(
+  target: Target,
+  signal: AbortSignal,
+): Promise<RedisSession> {
   const where = hostPort(target);
   const tls = target.scheme === "rediss";
-  const caFile = target.params.get("cacert");
-  let caCerts: Promise<string[] | undefined> | undefined;
-  const loadCa = () =>
-    caCerts ??= caFile
-      ? Deno.readTextFile(caFile).then((pem) => [pem], (e) => {
-        throw new PermanentError(
-          `Cannot read the CA file '${caFile}' given by cacert in ${target.id}: ${
-            (e as Error).message
-          }`,
-        );
-      })
-      : Promise.resolve(undefined);
+  const caCerts = tls ? await readCa(target) : undefined;
+  const conn = await RespConnection.connect({
+    host: target.host,
+    port: target.port,
+    signal,
+    tls: tls ? { caCerts } : false,
+  });
+  const session: RedisSession = {
+    conn,
+    async expect(args, ok) {
+      const step = args.length === 1 || args[0] === "AUTH"
+        ? String(args[0])
+        : args.join(" ");
+      expectReply(await conn.command(args, signal), ok, step, target, where);
+    },
+  };
+  try {
+    if (target.password !== undefined) {
+      await session.expect(
+        target.username
+          ? ["AUTH", target.username, target.password]
+          : ["AUTH", target.password],
+        "OK",
+      );
+    }
+    if (target.path !== "") await session.expect(["SELECT", target.path], "OK");
+    return session;
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+}
 
+/** A logged-in connection, from {@linkcode connectRedis}. */
+export interface RedisSession {
+  readonly conn: RespConnection;
+  /**
+   * Sends a command and fails unless the reply is `ok`: an error reply that
+   * retrying cannot fix (credentials, permissions, database number) throws
+   * `PermanentError`, anything else `NotReadyError`.
+   */
+  expect(args: string[], ok: string): Promise<void>;
+}
+
+/** The extra CA certificates named by `?cacert=PATH` (read at each attempt: it may be rotated). */
+async function readCa(target: Target): Promise<string[] | undefined> {
+  const file = target.params.get("cacert");
+  if (!file) return undefined;
+  try {
+    return [await Deno.readTextFile(file)];
+  } catch (e) {
+    throw new PermanentError(
+      `Cannot read the CA file '${file}' given by cacert in ${target.id}: ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
+/** Turns a reply into a failure, or returns when it is the one expected. */
+function expectReply(
+  reply: RespValue,
+  ok: string,
+  step: string,
+  target: Target,
+  where: string,
+): void {
+  if (reply === ok) return;
   // A peer that echoes what it receives would otherwise print the password.
   const hide = (text: string) =>
     target.password ? text.split(target.password).join("***") : text;
-
-  /** Turns a reply into a failure, or returns when it is the one expected. */
-  const expect = (reply: RespValue, ok: string, step: string) => {
-    if (reply === ok) return;
-    if (reply instanceof RespErrorReply) {
-      const msg = hide(reply.message);
-      if (!PERMANENT.some((re) => re.test(msg))) {
-        throw new NotReadyError(`${where} answered ${step} with: ${msg}`);
-      }
-      if (/^NOAUTH\b/.test(msg) && !target.password) {
-        throw new PermanentError(
-          `${where} requires a password and ${target.id} gives none: ${msg}`,
-        );
-      }
-      throw new PermanentError(`${where} refused ${step}: ${msg}`);
+  if (reply instanceof RespErrorReply) {
+    const msg = hide(reply.message);
+    if (!PERMANENT.some((re) => re.test(msg))) {
+      throw new NotReadyError(`${where} answered ${step} with: ${msg}`);
     }
-    throw new NotReadyError(
-      `unexpected reply to ${step} from ${where}: ${
-        hide(JSON.stringify(reply)).slice(0, 100)
-      }`,
-    );
-  };
+    if (/^NOAUTH\b/.test(msg) && !target.password) {
+      throw new PermanentError(
+        `${where} requires a password and ${target.id} gives none: ${msg}`,
+      );
+    }
+    throw new PermanentError(`${where} refused ${step}: ${msg}`);
+  }
+  throw new NotReadyError(
+    `unexpected reply to ${step} from ${where}: ${
+      hide(JSON.stringify(reply)).slice(0, 100)
+    }`,
+  );
+}
 
-  return {
-    id: target.id,
-    async check(signal) {
-      const ca = tls ? await loadCa() : undefined;
-      const conn = await RespConnection.connect({
-        host: target.host,
-        port: target.port,
-        signal,
-        tls: tls ? { caCerts: ca } : false,
-      });
-      try {
-        if (target.password !== undefined) {
-          const args = target.username
-            ? ["AUTH", target.username, target.password]
-            : ["AUTH", target.password];
-          expect(await conn.command(args, signal), "OK", "AUTH");
-        }
-        if (target.path !== "") {
-          expect(
-            await conn.command(["SELECT", target.path], signal),
-            "OK",
-            `SELECT ${target.path}`,
-          );
-        }
-        expect(await conn.command(["PING"], signal), "PONG", "PING");
-      } finally {
-        conn.close();
-      }
-    },
-  };
-};
+/** Builds a Redis check. */
+export const redisCheck: CheckFactory = (target): Check => ({
+  id: target.id,
+  async check(signal) {
+    const session = await connectRedis(target, signal);
+    try {
+      await session.expect(["PING"], "PONG");
+    } finally {
+      session.conn.close();
+    }
+  },
+});
