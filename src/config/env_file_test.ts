@@ -211,7 +211,7 @@ Deno.test("loadEnvFiles reports a directory given as env file", async () => {
       loadEnvFiles([dir]),
       (e: unknown) =>
         e instanceof ConfigError &&
-        e.message.startsWith(`Cannot read env file '${dir}': `),
+        e.message === `Cannot read env file '${dir}': Is a directory`,
     );
   });
 });
