@@ -47,9 +47,17 @@ else
 fi
 
 echo "== dclint"
-# require-project-name-field is off: a top-level `name:` is rejected by
-# docker-compose v1 (still the Debian package), which this script also runs.
-if (cd "$root" && npx -y "dclint@${DCLINT_VERSION:-3}" "$file" --max-warnings 0 --disable-rule require-project-name-field); then
+# Rule settings: ports in double quotes (as `deno fmt` writes YAML), and no
+# top-level `name:`, which docker-compose v1 (still Debian's) rejects.
+cat >"$tmp/dclintrc.json" <<'JSON'
+{
+  "rules": {
+    "require-quotes-in-ports": [1, { "quoteType": "double" }],
+    "require-project-name-field": 0
+  }
+}
+JSON
+if (cd "$root" && npx -y "dclint@${DCLINT_VERSION:-3}" "$file" --max-warnings 0 -c "$tmp/dclintrc.json"); then
   echo "ok"
 else
   echo "check-compose: dclint reported problems in $file" >&2

@@ -1,0 +1,786 @@
+/**
+ * The packaging contract (SPEC "Packaging"): the Dockerfile, docker-compose.yml
+ * and .env.example. Each contract point is a check function returning a
+ * problem or `undefined`; every test runs its check on the real file (must
+ * pass) and on a copy with that one point broken (must fail), so a check that
+ * cannot fail is caught too. No Docker engine needed.
+ */
+import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+// ---------------------------------------------------------------------------
+// Dockerfile: instructions grouped by stage
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+/** Instructions per stage (split at FROM); comments and continuations handled. */
+function parseDockerfile(text: string): Instruction[][] {
+  const stages: Instruction[][] = [];
+  let current: Instruction | undefined;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].replace(/\r$/, "");
+    const trimmed = raw.trim();
+    // Comment lines are dropped, also inside a continued instruction.
+    if (trimmed.startsWith("#")) continue;
+    if (current === undefined) {
+      if (trimmed === "") continue;
+      const m = /^([A-Za-z]+)\s*(.*)$/.exec(trimmed);
+      assert(m, `Dockerfile line ${i + 1}: cannot parse '${trimmed}'`);
+      current = { keyword: m[1].toUpperCase(), args: m[2], line: i + 1 };
+    } else {
+      current.args += " " + trimmed;
+    }
+    if (current.args.endsWith("\\")) {
+      current.args = current.args.slice(0, -1).trimEnd();
+      continue;
+    }
+    current.args = current.args.trim();
+    if (current.keyword === "FROM") stages.push([]);
+    assert(stages.length > 0, `Dockerfile: ${current.keyword} before FROM`);
+    stages[stages.length - 1].push(current);
+    current = undefined;
+  }
+  return stages;
+}
+
+/** The JSON array of an exec-form instruction, or undefined for shell form. */
+function execForm(args: string): string[] | undefined {
+  if (!args.startsWith("[")) return undefined;
+  try {
+    const value = JSON.parse(args);
+    return Array.isArray(value) && value.every((v) => typeof v === "string")
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const finalStage = (df: string) => parseDockerfile(df).at(-1) ?? [];
+const lastOf = (stage: Instruction[], keyword: string) =>
+  stage.filter((i) => i.keyword === keyword).at(-1);
+const same = (a: unknown, b: unknown) =>
+  JSON.stringify(a) === JSON.stringify(b);
+
+type Check = (text: string) => string | undefined;
+
+const dockerfileChecks: Record<string, Check> = {
+  denoImagePinned(df) {
+    const from = parseDockerfile(df)[0]?.[0];
+    const image = from?.args.split(/\s+/)[0] ?? "";
+    return /^denoland\/deno:2\.9\.6(@sha256:[0-9a-f]{64})?$/.test(image)
+      ? undefined
+      : `build stage is '${image}', expected denoland/deno:2.9.6`;
+  },
+  finalStageSlimPython(df) {
+    const stages = parseDockerfile(df);
+    if (stages.length < 2) return "not a multi-stage build";
+    const image = stages.at(-1)![0].args.split(/\s+/)[0];
+    return /^python:3\.12-slim/.test(image)
+      ? undefined
+      : `final stage is '${image}', expected python:3.12-slim`;
+  },
+  binaryCopiedFromBuild(df) {
+    const stages = parseDockerfile(df);
+    const buildRun = stages[0].filter((i) => i.keyword === "RUN")
+      .map((i) => execForm(i.args)?.join(" ") ?? i.args)
+      .find((cmd) => /\bdeno\b.*\bcompile\b/.test(cmd));
+    const output = buildRun && /--output[= ](\S+)/.exec(buildRun)?.[1];
+    if (!output) return "build stage does not deno compile with --output";
+    const copy = stages.at(-1)!.find((i) =>
+      i.keyword === "COPY" && /--from=\S+/.test(i.args) &&
+      i.args.trim().endsWith(" /usr/local/bin/preflight")
+    );
+    if (!copy) return "no COPY --from=... /usr/local/bin/preflight";
+    return copy.args.split(/\s+/).includes(output)
+      ? undefined
+      : `COPY takes '${copy.args}', but the compiled binary is '${output}'`;
+  },
+  entrypointExecRun(df) {
+    const ep = lastOf(finalStage(df), "ENTRYPOINT");
+    return ep && same(execForm(ep.args), ["preflight", "run", "--"])
+      ? undefined
+      : `ENTRYPOINT is '${ep?.args}', expected ["preflight", "run", "--"]`;
+  },
+  cmdExecUvicorn(df) {
+    const cmd = lastOf(finalStage(df), "CMD");
+    const argv = cmd && execForm(cmd.args);
+    return argv && argv[0] === "uvicorn" && argv.includes("app.main:app")
+      ? undefined
+      : `CMD is '${cmd?.args}', expected exec form running uvicorn app.main:app`;
+  },
+  healthcheckExecProbe(df) {
+    const hc = lastOf(finalStage(df), "HEALTHCHECK");
+    const m = hc && /^(.*?)\bCMD\s+(\[.*\])$/.exec(hc.args);
+    const argv = m ? execForm(m[2]) : undefined;
+    if (!argv || argv[0] !== "preflight" || argv[1] !== "probe") {
+      return `HEALTHCHECK is '${hc?.args}', expected CMD ["preflight", "probe"]`;
+    }
+    for (const opt of ["--interval=", "--timeout=", "--start-period="]) {
+      if (!m![1].includes(opt)) return `HEALTHCHECK lacks ${opt}`;
+    }
+    return undefined;
+  },
+  nonRootUser(df) {
+    const user = lastOf(finalStage(df), "USER");
+    const name = user?.args.split(":")[0].trim();
+    return name && name !== "root" && name !== "0"
+      ? undefined
+      : `final stage runs as '${name ?? "root (no USER)"}'`;
+  },
+  noNetworkTools(df) {
+    const tools = /\b(curl|wget|nc|ncat|netcat(-\w+)?|busybox)\b/;
+    for (const i of finalStage(df)) {
+      if (i.keyword !== "RUN" && i.keyword !== "ADD") continue;
+      const text = execForm(i.args)?.join(" ") ?? i.args;
+      const m = tools.exec(text);
+      if (m) return `line ${i.line} installs or uses '${m[1]}'`;
+    }
+    return undefined;
+  },
+  requirementsBeforeCode(df) {
+    const stage = finalStage(df);
+    const pip = stage.findIndex((i) =>
+      i.keyword === "RUN" &&
+      /\bpip3?\b.*\binstall\b.*(-r|--requirement)[ =]requirements\.txt\b/
+        .test(execForm(i.args)?.join(" ") ?? i.args)
+    );
+    const code = stage.findIndex((i) =>
+      i.keyword === "COPY" && !/--from=/.test(i.args) &&
+      /(^|\s|")(examples\/backend\/?|\.)\s/.test(i.args)
+    );
+    if (pip < 0) return "no RUN pip install -r requirements.txt";
+    if (code < 0) return "no COPY of the app code";
+    return pip < code ? undefined : "app code is copied before pip install";
+  },
+  depsCachedBeforeSource(df) {
+    const build = parseDockerfile(df)[0];
+    const lock = build.findIndex((i) =>
+      i.keyword === "COPY" && /\bdeno\.json\b/.test(i.args) &&
+      /\bdeno\.lock\b/.test(i.args)
+    );
+    const src = build.findIndex((i) =>
+      i.keyword === "COPY" && /(^|\s)\.?\/?src\/?\s/.test(i.args)
+    );
+    if (lock < 0 || src < 0) {
+      return "build stage lacks COPY deno.json deno.lock or COPY src";
+    }
+    return lock < src ? undefined : "src is copied before deno.json/deno.lock";
+  },
+  portAndStopSignal(df) {
+    const stage = finalStage(df);
+    const has = (kw: string, re: RegExp) =>
+      stage.some((i) => i.keyword === kw && re.test(i.args));
+    if (!has("ENV", /(^|\s)PORT=8000(\s|$)/)) return "no ENV PORT=8000";
+    if (!has("EXPOSE", /^8000(\/tcp)?$/)) return "no EXPOSE 8000";
+    if (!has("STOPSIGNAL", /^SIGTERM$/)) return "no STOPSIGNAL SIGTERM";
+    return undefined;
+  },
+};
+
+/** One way to break each Dockerfile point (a text edit that must be caught). */
+const dockerfileBreaks: Record<string, (df: string) => string> = {
+  denoImagePinned: (df) =>
+    df.replace("denoland/deno:2.9.6", "denoland/deno:latest"),
+  finalStageSlimPython: (df) =>
+    df.replace(/FROM python:3\.12-slim/, "FROM python:3.12"),
+  binaryCopiedFromBuild: (df) =>
+    df.replace(/ \/usr\/local\/bin\/preflight\n/, " /usr/bin/preflight\n"),
+  entrypointExecRun: (df) =>
+    df.replace(/^ENTRYPOINT .*$/m, "ENTRYPOINT preflight run --"),
+  cmdExecUvicorn: (df) =>
+    df.replace(/^CMD .*$/m, "CMD uvicorn app.main:app --host 0.0.0.0"),
+  healthcheckExecProbe: (df) =>
+    df.replace('CMD ["preflight", "probe"]', "CMD preflight probe || exit 1"),
+  nonRootUser: (df) => df.replace(/^USER .*$/m, "USER root"),
+  noNetworkTools: (df) =>
+    df.replace(
+      /^USER /m,
+      'RUN ["sh", "-c", "apt-get update && apt-get install -y curl"]\nUSER ',
+    ),
+  requirementsBeforeCode: (df) => {
+    const code = /^COPY examples\/backend\/ \.\/\n/m.exec(df)![0];
+    return df.replace(code, "").replace(
+      /^COPY examples\/backend\/requirements/m,
+      code + "$&",
+    );
+  },
+  depsCachedBeforeSource: (df) => {
+    const src = /^COPY src\/ .*\n/m.exec(df)![0];
+    return df.replace(src, "").replace(/^COPY deno\.json/m, src + "$&");
+  },
+  portAndStopSignal: (df) => df.replace(/^STOPSIGNAL .*\n/m, ""),
+};
+
+const DOCKERFILE_NAMES: Record<string, string> = {
+  denoImagePinned: "Dockerfile builds on the pinned denoland/deno:2.9.6 image",
+  finalStageSlimPython: "Dockerfile final stage is python:3.12-slim",
+  binaryCopiedFromBuild:
+    "Dockerfile copies the compiled binary from the build stage to /usr/local/bin/preflight",
+  entrypointExecRun:
+    'Dockerfile ENTRYPOINT is exec-form ["preflight", "run", "--"]',
+  cmdExecUvicorn: "Dockerfile CMD runs uvicorn in exec form",
+  healthcheckExecProbe:
+    "Dockerfile HEALTHCHECK runs preflight probe in exec form",
+  nonRootUser: "Dockerfile final stage runs as a non-root USER",
+  noNetworkTools: "Dockerfile final stage installs no curl, wget or nc",
+  requirementsBeforeCode:
+    "Dockerfile installs requirements before copying the app code",
+  depsCachedBeforeSource:
+    "Dockerfile caches Deno dependencies before copying src",
+  portAndStopSignal:
+    "Dockerfile sets PORT 8000, EXPOSE 8000 and STOPSIGNAL SIGTERM",
+};
+
+for (const [key, check] of Object.entries(dockerfileChecks)) {
+  Deno.test(DOCKERFILE_NAMES[key], () => {
+    const df = read("Dockerfile");
+    assert(check(df) === undefined, `Dockerfile: ${check(df)}`);
+    const broken = dockerfileBreaks[key](df);
+    assert(broken !== df, `the '${key}' break did not change the Dockerfile`);
+    assert(
+      check(broken) !== undefined,
+      `'${key}' did not catch its regression`,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------
+// docker-compose.yml: a strict YAML subset, enough for a Compose file
+
+/** A parsed YAML value: mappings, sequences and scalars only. */
+type Yaml =
+  | string
+  | number
+  | boolean
+  | null
+  | Yaml[]
+  | { [key: string]: Yaml };
+
+interface YamlLine {
+  n: number;
+  indent: number;
+  text: string;
+}
+
+/** `text` without a trailing ` # comment` (outside quotes and brackets' strings). */
+function stripComment(text: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+    } else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]))) {
+      return text.slice(0, i).trimEnd();
+    }
+  }
+  return text.trimEnd();
+}
+
+function yamlScalar(raw: string, n: number): Yaml {
+  const s = raw.trim();
+  const unsupported = () => {
+    throw new Error(`docker-compose.yml line ${n}: unsupported YAML '${s}'`);
+  };
+  if (s.startsWith("[")) {
+    try {
+      // Multi-line flow sequences end with a trailing comma (deno fmt style).
+      const value = JSON.parse(s.replace(/,\s*\]$/, "]"));
+      if (Array.isArray(value)) return value;
+    } catch { /* reported below */ }
+    return unsupported();
+  }
+  if (s.startsWith('"')) return JSON.parse(s);
+  if (s.startsWith("'")) {
+    if (!s.endsWith("'") || s.length < 2) return unsupported();
+    return s.slice(1, -1).replaceAll("''", "'");
+  }
+  if (/^[&*!|>{%@`]/.test(s) || /:\s/.test(s)) return unsupported();
+  if (s === "" || s === "~" || s === "null") return null;
+  if (s === "true" || s === "false") return s === "true";
+  if (/^-?\d+$/.test(s)) return Number(s);
+  return s;
+}
+
+/**
+ * Parses block mappings, block sequences of scalars, JSON-like flow
+ * sequences and plain, single- or double-quoted scalars. Anything else
+ * (anchors, multi-line scalars, flow mappings, duplicate keys) throws, so a
+ * construct this parser could misread never passes silently.
+ */
+function parseYamlSubset(text: string): Yaml {
+  const lines: YamlLine[] = [];
+  let open: YamlLine | undefined; // a flow sequence spread over lines
+  text.split("\n").forEach((raw, i) => {
+    if (/^\s*(#|$)/.test(raw)) return;
+    if (/^\s*\t/.test(raw)) throw new Error(`line ${i + 1}: tab indentation`);
+    const indent = raw.length - raw.trimStart().length;
+    const line = { n: i + 1, indent, text: stripComment(raw.trim()) };
+    if (open) {
+      open.text += " " + line.text;
+    } else {
+      lines.push(line);
+      if (/^(- |[A-Za-z0-9_.\-]+:\s+)\[/.test(line.text)) open = line;
+    }
+    if (open?.text.endsWith("]")) open = undefined;
+  });
+  if (open) throw new Error(`line ${open.n}: unclosed flow sequence`);
+  let pos = 0;
+  const isItem = (l: YamlLine) => l.text === "-" || l.text.startsWith("- ");
+
+  function block(indent: number): Yaml {
+    return isItem(lines[pos]) ? sequence(indent) : mapping(indent);
+  }
+  function sequence(indent: number): Yaml[] {
+    const out: Yaml[] = [];
+    while (
+      pos < lines.length && lines[pos].indent === indent && isItem(lines[pos])
+    ) {
+      const l = lines[pos++];
+      out.push(yamlScalar(l.text.slice(1), l.n));
+    }
+    return out;
+  }
+  function mapping(indent: number): { [key: string]: Yaml } {
+    const out: { [key: string]: Yaml } = {};
+    while (pos < lines.length && lines[pos].indent >= indent) {
+      const l = lines[pos];
+      if (l.indent > indent) throw new Error(`line ${l.n}: unexpected indent`);
+      if (isItem(l)) break;
+      const m = /^([A-Za-z0-9_.\-]+):(?:\s+(.*))?$/.exec(l.text);
+      if (!m) throw new Error(`line ${l.n}: unsupported YAML '${l.text}'`);
+      if (Object.hasOwn(out, m[1])) {
+        throw new Error(`line ${l.n}: duplicate key '${m[1]}'`);
+      }
+      pos++;
+      if (m[2] !== undefined && m[2] !== "") {
+        out[m[1]] = yamlScalar(m[2], l.n);
+      } else if (pos < lines.length && lines[pos].indent > indent) {
+        out[m[1]] = block(lines[pos].indent);
+      } else if (
+        pos < lines.length && lines[pos].indent === indent && isItem(lines[pos])
+      ) {
+        out[m[1]] = sequence(indent);
+      } else {
+        out[m[1]] = null;
+      }
+    }
+    return out;
+  }
+
+  if (lines.length === 0) return null;
+  const doc = block(lines[0].indent);
+  if (pos < lines.length) {
+    throw new Error(`line ${lines[pos].n}: unexpected content`);
+  }
+  return doc;
+}
+
+type Obj = { [key: string]: Yaml };
+const obj = (v: Yaml | undefined): Obj =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
+const services = (compose: string) =>
+  obj(obj(parseYamlSubset(compose)).services);
+const DURATION = /^(\d+(\.\d+)?(us|ms|s|m|h))+$/;
+
+const composeChecks: Record<string, Check> = {
+  backendWaitsForHealthyDatabaseAndRedis(c) {
+    const deps = obj(services(c).backend).depends_on;
+    for (const name of ["postgres", "redis"]) {
+      if (obj(obj(deps)[name]).condition !== "service_healthy") {
+        return `backend does not depend on ${name} with condition service_healthy`;
+      }
+    }
+    return undefined;
+  },
+  backendHealthcheckIsProbe(c) {
+    const test = obj(obj(services(c).backend).healthcheck).test;
+    return same(test, ["CMD", "preflight", "probe"])
+      ? undefined
+      : `backend healthcheck test is ${JSON.stringify(test)}`;
+  },
+  restartUnlessStopped(c) {
+    const s = services(c);
+    for (const name of ["backend", "worker", "beat"]) {
+      if (obj(s[name]).restart !== "unless-stopped") {
+        return `${name} restart is '${
+          obj(s[name]).restart
+        }', expected unless-stopped`;
+      }
+    }
+    return undefined;
+  },
+  stopGracePeriodSet(c) {
+    const s = services(c);
+    for (const name of ["backend", "worker", "beat"]) {
+      const v = obj(s[name]).stop_grace_period;
+      if (typeof v !== "string" || !DURATION.test(v)) {
+        return `${name} has no stop_grace_period duration (got ${
+          JSON.stringify(v)
+        })`;
+      }
+    }
+    return undefined;
+  },
+  workerAndBeatSkipMigrations(c) {
+    const s = services(c);
+    for (const [name, role] of [["worker", "worker"], ["beat", "beat"]]) {
+      const svc = obj(s[name]);
+      if (!same(svc.entrypoint, ["preflight", "run", "--no-migrate", "--"])) {
+        return `${name} entrypoint is ${JSON.stringify(svc.entrypoint)}`;
+      }
+      const cmd = svc.command;
+      if (
+        !Array.isArray(cmd) ||
+        !same(cmd.slice(0, 4), ["celery", "-A", "app.worker", role])
+      ) {
+        return `${name} command is ${
+          JSON.stringify(cmd)
+        }, expected celery -A app.worker ${role}`;
+      }
+    }
+    return undefined;
+  },
+  workerAndBeatWaitForBackend(c) {
+    const s = services(c);
+    for (const name of ["worker", "beat"]) {
+      const deps = obj(obj(s[name]).depends_on);
+      const healthy = (d: string) =>
+        obj(deps[d]).condition === "service_healthy";
+      if (!healthy("backend") && !(healthy("postgres") && healthy("redis"))) {
+        return `${name} starts before the backend (or postgres and redis) is healthy`;
+      }
+    }
+    return undefined;
+  },
+  workerAndBeatDoNotInheritApiProbe(c) {
+    const s = services(c);
+    for (const name of ["worker", "beat"]) {
+      const hc = obj(obj(s[name]).healthcheck);
+      const probesApi = Array.isArray(hc.test) && hc.test[1] === "preflight" &&
+        hc.test.length === 3;
+      if (!(hc.disable === true || (Array.isArray(hc.test) && !probesApi))) {
+        return `${name} keeps the image's API health check, which it cannot pass`;
+      }
+    }
+    return undefined;
+  },
+  sameImageForAppServices(c) {
+    const s = services(c);
+    for (const name of ["backend", "worker", "beat"]) {
+      const build = s[name] && obj(s[name]).build;
+      const context = typeof build === "string" ? build : obj(build).context;
+      if (context !== ".") {
+        return `${name} does not build the repository's Dockerfile`;
+      }
+    }
+    return undefined;
+  },
+  postgresHealthcheck(c) {
+    const test = obj(obj(services(c).postgres).healthcheck).test;
+    return Array.isArray(test) && test.join(" ").includes("pg_isready")
+      ? undefined
+      : `postgres healthcheck is ${JSON.stringify(test)}, expected pg_isready`;
+  },
+  redisHealthcheck(c) {
+    const test = obj(obj(services(c).redis).healthcheck).test;
+    return Array.isArray(test) && /redis-cli.*\bping\b/i.test(test.join(" "))
+      ? undefined
+      : `redis healthcheck is ${JSON.stringify(test)}, expected redis-cli ping`;
+  },
+};
+
+/** Replaces the first line matching `re` after the `services.NAME:` line. */
+function editService(c: string, name: string, re: RegExp, to: string): string {
+  const start = c.search(new RegExp(`^  ${name}:$`, "m"));
+  assert(start >= 0, `no service ${name}`);
+  return c.slice(0, start) + c.slice(start).replace(re, to);
+}
+
+const composeBreaks: Record<string, (c: string) => string> = {
+  backendWaitsForHealthyDatabaseAndRedis: (c) =>
+    editService(
+      c,
+      "backend",
+      /condition: service_healthy/,
+      "condition: service_started",
+    ),
+  backendHealthcheckIsProbe: (c) =>
+    editService(
+      c,
+      "backend",
+      /\["CMD", "preflight", "probe"\]/,
+      '["CMD", "true"]',
+    ),
+  restartUnlessStopped: (c) =>
+    editService(c, "beat", /restart: unless-stopped/, "restart: on-failure"),
+  stopGracePeriodSet: (c) =>
+    editService(c, "worker", /\n {4}stop_grace_period: .*/, ""),
+  workerAndBeatSkipMigrations: (c) =>
+    editService(c, "beat", /"run", "--no-migrate", "--"/, '"run", "--"'),
+  workerAndBeatWaitForBackend: (c) =>
+    editService(
+      c,
+      "worker",
+      /condition: service_healthy/,
+      "condition: service_started",
+    ),
+  workerAndBeatDoNotInheritApiProbe: (c) =>
+    editService(c, "beat", /\n {4}healthcheck:\n {6}disable: true/, ""),
+  sameImageForAppServices: (c) =>
+    editService(c, "worker", /context: \./, "context: ./other"),
+  postgresHealthcheck: (c) =>
+    editService(c, "postgres", /\n {4}healthcheck:\n( {6}.*\n)+/, "\n"),
+  redisHealthcheck: (c) =>
+    editService(
+      c,
+      "redis",
+      /\["CMD", "redis-cli", "ping"\]/,
+      '["CMD", "true"]',
+    ),
+};
+
+const COMPOSE_NAMES: Record<string, string> = {
+  backendWaitsForHealthyDatabaseAndRedis:
+    "compose backend depends on postgres and redis being healthy",
+  backendHealthcheckIsProbe: "compose backend health check is preflight probe",
+  restartUnlessStopped:
+    "compose backend, worker and beat restart unless stopped",
+  stopGracePeriodSet: "compose backend, worker and beat set stop_grace_period",
+  workerAndBeatSkipMigrations:
+    "compose worker and beat run celery through preflight run --no-migrate --",
+  workerAndBeatWaitForBackend:
+    "compose worker and beat wait for healthy dependencies",
+  workerAndBeatDoNotInheritApiProbe:
+    "compose worker and beat replace the image's API health check",
+  sameImageForAppServices:
+    "compose backend, worker and beat build the repository's Dockerfile",
+  postgresHealthcheck: "compose postgres has a pg_isready health check",
+  redisHealthcheck: "compose redis has a redis-cli ping health check",
+};
+
+for (const [key, check] of Object.entries(composeChecks)) {
+  Deno.test(COMPOSE_NAMES[key], () => {
+    const c = read("docker-compose.yml");
+    assert(check(c) === undefined, `docker-compose.yml: ${check(c)}`);
+    const broken = composeBreaks[key](c);
+    assert(
+      broken !== c,
+      `the '${key}' break did not change docker-compose.yml`,
+    );
+    assert(
+      check(broken) !== undefined,
+      `'${key}' did not catch its regression`,
+    );
+  });
+}
+
+Deno.test("compose YAML subset parser rejects constructs it does not understand", () => {
+  for (
+    const bad of [
+      "a: &x 1\nb: *x\n",
+      "a: |\n  text\n",
+      "a: {b: 1}\n",
+      "a: 1\na: 2\n",
+      "a:\n  - b: 1\n",
+      "a: [unclosed\n",
+      'a: [\n  "x",\n',
+      "a: [x, y]\n",
+    ]
+  ) {
+    let threw = false;
+    try {
+      parseYamlSubset(bad);
+    } catch {
+      threw = true;
+    }
+    assert(threw, `accepted ${JSON.stringify(bad)}`);
+  }
+});
+
+const hasPythonYaml = (() => {
+  try {
+    return new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import yaml"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name:
+    "compose YAML subset parser reads docker-compose.yml exactly as PyYAML does",
+  ignore: !hasPythonYaml,
+  async fn() {
+    const text = read("docker-compose.yml");
+    const child = new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(text));
+    await writer.close();
+    const res = await child.output();
+    assert(res.success, new TextDecoder().decode(res.stderr));
+    const theirs = JSON.parse(new TextDecoder().decode(res.stdout));
+    const ours = parseYamlSubset(text);
+    assert(
+      same(ours, theirs),
+      `parsers differ:\n${JSON.stringify(ours)}\n${JSON.stringify(theirs)}`,
+    );
+  },
+});
+
+// ---------------------------------------------------------------------------
+// .env.example
+
+/** `NAME -> value` for every `NAME=value` line, commented out or not. */
+function envEntries(
+  text: string,
+): Map<string, { value: string; commentAbove: boolean }> {
+  const out = new Map<string, { value: string; commentAbove: boolean }>();
+  const lines = text.split("\n");
+  lines.forEach((line, i) => {
+    const m = /^#?\s?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!m) return;
+    let value = m[2].trim();
+    if (/^".*"$|^'.*'$/.test(value)) value = value.slice(1, -1);
+    const above = lines[i - 1] ?? "";
+    // A describing comment: "# words", not another commented-out NAME=value.
+    const commentAbove = /^#\s+\S/.test(above) &&
+      !/^#\s?[A-Z][A-Z0-9_]*=/.test(above);
+    if (!out.has(m[1])) out.set(m[1], { value, commentAbove });
+  });
+  return out;
+}
+
+const STACK_VARIABLES = [
+  "DB_HOST",
+  "DB_PORT",
+  "POSTGRES_USER",
+  "POSTGRES_PASSWORD",
+  "POSTGRES_DB",
+  "DATABASE_URL",
+  "REDIS_URL",
+  "PORT",
+  "ALEMBIC_CMD",
+  "UVICORN_CMD",
+  "MIGRATE_CMD",
+  "APP_CMD",
+];
+
+const envChecks: Record<string, Check> = {
+  listsEveryVariable(text) {
+    const entries = envEntries(text);
+    const wanted = [
+      ...STACK_VARIABLES,
+      ...OPTIONS.map(envName).filter((n): n is string => n !== undefined),
+    ];
+    const missing = wanted.filter((n) => !entries.has(n));
+    return missing.length ? `missing ${missing.join(", ")}` : undefined;
+  },
+  everyVariableHasAComment(text) {
+    const bare = [...envEntries(text)].filter(([, e]) => !e.commentAbove)
+      .map(([n]) => n);
+    return bare.length ? `no comment line above ${bare.join(", ")}` : undefined;
+  },
+  optionDefaultsMatchPreflight(text) {
+    const entries = envEntries(text);
+    for (const spec of OPTIONS) {
+      const name = envName(spec);
+      const command = spec.commands.includes("run") ? "run" : spec.commands[0];
+      const def = defaultFor(spec, command);
+      if (!name || def === undefined) continue;
+      const shown = entries.get(name)?.value;
+      if (shown !== def) {
+        return `${name}=${shown}, but the ${command} default is '${def}'`;
+      }
+    }
+    return undefined;
+  },
+  preflightOptionsCommentedOut(text) {
+    // env_file passes .env to every container: an active PREFLIGHT_TIMEOUT
+    // would also change the HEALTHCHECK probe's own deadline.
+    const active = text.split("\n").filter((l) => /^PREFLIGHT_/.test(l));
+    return active.length
+      ? `active option lines: ${active.join("; ")}`
+      : undefined;
+  },
+  passwordIsAPlaceholder(text) {
+    const entries = envEntries(text);
+    const password = entries.get("POSTGRES_PASSWORD")?.value ?? "";
+    const names = ["postgres", "localhost", "redis", "backend", "app"];
+    for (const n of ["DB_HOST", "POSTGRES_USER", "POSTGRES_DB"]) {
+      names.push(entries.get(n)?.value ?? "");
+    }
+    if (password.length < 12) {
+      return `POSTGRES_PASSWORD '${password}' is too short for a placeholder`;
+    }
+    if (names.includes(password)) {
+      return "POSTGRES_PASSWORD equals a host, user or database name";
+    }
+    return undefined;
+  },
+};
+
+const envBreaks: Record<string, (t: string) => string> = {
+  listsEveryVariable: (t) =>
+    t.replace(/^# PREFLIGHT_WATCHDOG_FAILURES=.*\n/m, ""),
+  everyVariableHasAComment: (t) => t.replace(/^# PostgreSQL port .*\n/m, ""),
+  optionDefaultsMatchPreflight: (t) =>
+    t.replace(
+      "# PREFLIGHT_MIGRATE_ATTEMPTS=6",
+      "# PREFLIGHT_MIGRATE_ATTEMPTS=5",
+    ),
+  preflightOptionsCommentedOut: (t) =>
+    t.replace("# PREFLIGHT_TIMEOUT=", "PREFLIGHT_TIMEOUT="),
+  passwordIsAPlaceholder: (t) =>
+    t.replace(/^POSTGRES_PASSWORD=.*$/m, "POSTGRES_PASSWORD=postgres"),
+};
+
+const ENV_NAMES: Record<string, string> = {
+  listsEveryVariable:
+    ".env.example lists every stack variable and every PREFLIGHT_* option",
+  everyVariableHasAComment:
+    ".env.example describes every variable in a comment line",
+  optionDefaultsMatchPreflight: ".env.example shows preflight's own defaults",
+  preflightOptionsCommentedOut:
+    ".env.example leaves PREFLIGHT_* options commented out",
+  passwordIsAPlaceholder:
+    ".env.example POSTGRES_PASSWORD is a long placeholder, not a host or user name",
+};
+
+for (const [key, check] of Object.entries(envChecks)) {
+  Deno.test(ENV_NAMES[key], () => {
+    const text = read(".env.example");
+    assert(check(text) === undefined, `.env.example: ${check(text)}`);
+    const broken = envBreaks[key](text);
+    assert(broken !== text, `the '${key}' break did not change .env.example`);
+    assert(
+      check(broken) !== undefined,
+      `'${key}' did not catch its regression`,
+    );
+  });
+}
