@@ -505,6 +505,9 @@ async function pickAddress(
   return address;
 }
 
+/** First byte of any answer to an SSLRequest ('S', 'N') or a startup packet. */
+const FIRST_BYTES = "SNREv";
+
 /** One login + `SELECT 1` attempt with postgres.js. */
 async function login(
   target: Target,
@@ -516,6 +519,7 @@ async function login(
   const signal = attempt.signal;
   const sockets = new Set<import("node:net").Socket>();
   let sql: import("postgres").Sql | undefined;
+  let notPostgres: string | undefined;
   try {
     const address = await pickAddress(target, signal);
     const ssl = await sslOption(mode, target, signal);
@@ -561,6 +565,15 @@ async function login(
             );
           socket.once("error", fail);
           socket.once("close", () => fail());
+          // A peer that is not PostgreSQL would otherwise leave postgres.js
+          // waiting for the rest of a "message" until the attempt times out.
+          socket.once("data", (chunk: Uint8Array) => {
+            if (!FIRST_BYTES.includes(String.fromCharCode(chunk[0]))) {
+              notPostgres = `${where} is not answering as PostgreSQL: ` +
+                `unexpected first byte ${hexByte(chunk[0])}`;
+              socket.destroy();
+            }
+          });
           socket.once("connect", () => {
             socket.off("error", fail);
             resolve(socket);
@@ -573,6 +586,7 @@ async function login(
       throw new NotReadyError(`${where} answered SELECT 1 with something else`);
     }
   } catch (e) {
+    if (notPostgres) throw new NotReadyError(notPostgres);
     if (signal.aborted && !(e instanceof PermanentError)) {
       throw safe(
         new NotReadyError(
