@@ -4,14 +4,21 @@
  * name that does not resolve yet is "not ready", and the attempt ends when
  * the signal aborts.
  */
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { NotReadyError, PermanentError } from "./check.ts";
 import { hostPort } from "./target.ts";
 
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** True for an IPv4 or IPv6 literal (no name resolution needed). */
+export function isIpLiteral(host: string): boolean {
+  return IPV4.test(host) || (host.includes(":") && /^[0-9a-f:.%a-z]+$/i.test(host));
+}
+
 /** Resolves a host name to every address, as getaddrinfo does (/etc/hosts included). */
 export async function resolveAll(host: string): Promise<string[]> {
-  if (isIP(host)) return [host];
+  if (isIpLiteral(host)) return [host];
+  // Loaded only for names: `probe` of 127.0.0.1 does not pay for node:dns.
+  const { lookup } = await import("node:dns/promises");
   try {
     const found = await lookup(host, { all: true, verbatim: true });
     const addrs = [...new Set(found.map((a) => a.address))];
