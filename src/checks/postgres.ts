@@ -520,6 +520,9 @@ async function login(
   const sockets = new Set<import("node:net").Socket>();
   let sql: import("postgres").Sql | undefined;
   let notPostgres: string | undefined;
+  let noTls: string | undefined;
+  const tlsRequired = mode !== "disable" && mode !== "allow" &&
+    mode !== "prefer";
   try {
     const address = await pickAddress(target, signal);
     const ssl = await sslOption(mode, target, signal);
@@ -568,9 +571,16 @@ async function login(
           // A peer that is not PostgreSQL would otherwise leave postgres.js
           // waiting for the rest of a "message" until the attempt times out.
           socket.once("data", (chunk: Uint8Array) => {
-            if (!FIRST_BYTES.includes(String.fromCharCode(chunk[0]))) {
+            const first = String.fromCharCode(chunk[0]);
+            if (!FIRST_BYTES.includes(first)) {
               notPostgres = `${where} is not answering as PostgreSQL: ` +
                 `unexpected first byte ${hexByte(chunk[0])}`;
+              socket.destroy();
+            } else if (first === "N" && tlsRequired) {
+              // 'N' to the SSLRequest: postgres.js would go on with a TLS
+              // handshake the server cannot understand.
+              noTls =
+                `${where} does not support TLS, but sslmode=${mode} requires it`;
               socket.destroy();
             }
           });
@@ -587,6 +597,7 @@ async function login(
     }
   } catch (e) {
     if (notPostgres) throw new NotReadyError(notPostgres);
+    if (noTls) throw new PermanentError(noTls);
     if (signal.aborted && !(e instanceof PermanentError)) {
       throw safe(
         new NotReadyError(
