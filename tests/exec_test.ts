@@ -187,3 +187,26 @@ Deno.test("exec as PID 1 keeps PID 1", async () => {
   assert.deepStrictEqual(r.code, 0, r.stderr);
   assert.deepStrictEqual(field(r.stdout, "Pid"), "1");
 });
+
+Deno.test("exec as PID 1 does not pass zombies of earlier children to the app", async () => {
+  const children = [
+    "/usr/bin/perl",
+    "-e",
+    'print "KIDS=", join(" ", map { open(my $f, "<", $_); <$f> } ' +
+    'glob("/proc/self/task/*/children")), "\\n";',
+  ];
+  const r = await run("unshare", [
+    "--pid",
+    "--fork",
+    "--mount-proc",
+    DENO,
+    "run",
+    "-A",
+    ENTRY,
+    "--orphan",
+    "--",
+    ...children,
+  ]);
+  assert.deepStrictEqual(r.code, 0, r.stderr);
+  assert.deepStrictEqual(field(r.stdout, "KIDS"), "");
+});

@@ -9,6 +9,7 @@ import { SpawnError } from "../errors.ts";
 import { errno, L, type Libc, libc } from "./_libc.ts";
 import { resolveCommand } from "./resolve_command.ts";
 import { listOpenFds, startupState } from "./startup_state.ts";
+import { reapOrphans } from "./reap_orphans.ts";
 
 const SIGPIPE = 13;
 /** SIGKILL and SIGSTOP cannot change; 32 and 33 belong to glibc's threads. */
@@ -134,6 +135,9 @@ export function execApp(argv: string[], env: Record<string, string>): never {
   // runs half-way; unblocking delivers anything pending with its default
   // action. The mask is per thread and execve keeps this thread's.
   c.pthread_sigmask(L.SIG_BLOCK, all, null);
+  // As PID 1, zombies left by migration children would pass to the app,
+  // which may never wait for them. No Deno child matters any more here.
+  if (Deno.pid === 1) reapOrphans(new Set(), c);
   restoreSignals(c, state.ignoredSignals);
   closeOnExec(c, state.openFds);
   c.pthread_sigmask(L.SIG_SETMASK, none, null);
@@ -146,9 +150,11 @@ export function execApp(argv: string[], env: Record<string, string>): never {
     err = errno(c);
   }
   void keep;
-  const code = err === L.ENOENT || err === L.ENOTDIR ? 127 : 126;
-  throw new SpawnError(
-    `Cannot run '${argv[0]}': exec failed with errno ${err}`,
-    code,
-  );
+  const missing = err === L.ENOENT || err === L.ENOTDIR;
+  const why = missing
+    ? "not found"
+    : err === L.EACCES
+    ? "permission denied"
+    : `exec failed with errno ${err}`;
+  throw new SpawnError(`Cannot run '${argv[0]}': ${why}`, missing ? 127 : 126);
 }
