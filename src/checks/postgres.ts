@@ -14,8 +14,13 @@
  */
 import type { Check, CheckFactory } from "./check.ts";
 import { NotReadyError, PermanentError } from "./check.ts";
-import { connectAny, connectError, raceAbort, resolveAll } from "./connect.ts";
-import { isIP } from "node:net";
+import {
+  connectAny,
+  connectError,
+  isIpLiteral,
+  raceAbort,
+  resolveAll,
+} from "./connect.ts";
 import { hostPort, type Target } from "./target.ts";
 import { scrub } from "../config/redact.ts";
 import { ConfigError } from "../errors.ts";
@@ -484,7 +489,7 @@ async function sslOption(
   return {
     ...base,
     host: target.host,
-    ...(isIP(target.host) ? {} : { servername: target.host }),
+    ...(isIpLiteral(target.host) ? {} : { servername: target.host }),
   };
 }
 
