@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 const ENTRY = new URL("./fixtures/exec_entry.ts", import.meta.url).pathname;
 const LAUNCH = new URL("./fixtures/launch.py", import.meta.url).pathname;
 const DENO = Deno.execPath();
+/** New PID namespaces (`unshare --pid`) need root. */
+const CAN_UNSHARE = Deno.build.os === "linux" && Deno.uid() === 0;
 const PYTHON = "/usr/bin/python3";
 
 /** The app reporting its PID and signal state: cat changes none of it. */
@@ -172,7 +174,7 @@ Deno.test("exec of a missing app exits 127 and of a non-executable file or a dir
   }
 });
 
-Deno.test("exec as PID 1 keeps PID 1", async () => {
+Deno.test("exec as PID 1 keeps PID 1", { ignore: !CAN_UNSHARE }, async () => {
   const r = await run("unshare", [
     "--pid",
     "--fork",
@@ -188,25 +190,29 @@ Deno.test("exec as PID 1 keeps PID 1", async () => {
   assert.deepStrictEqual(field(r.stdout, "Pid"), "1");
 });
 
-Deno.test("exec as PID 1 does not pass zombies of earlier children to the app", async () => {
-  const children = [
-    "/usr/bin/perl",
-    "-e",
-    'print "KIDS=", join(" ", map { open(my $f, "<", $_); <$f> } ' +
-    'glob("/proc/self/task/*/children")), "\\n";',
-  ];
-  const r = await run("unshare", [
-    "--pid",
-    "--fork",
-    "--mount-proc",
-    DENO,
-    "run",
-    "-A",
-    ENTRY,
-    "--orphan",
-    "--",
-    ...children,
-  ]);
-  assert.deepStrictEqual(r.code, 0, r.stderr);
-  assert.deepStrictEqual(field(r.stdout, "KIDS"), "");
-});
+Deno.test(
+  "exec as PID 1 does not pass zombies of earlier children to the app",
+  { ignore: !CAN_UNSHARE },
+  async () => {
+    const children = [
+      "/usr/bin/perl",
+      "-e",
+      'print "KIDS=", join(" ", map { open(my $f, "<", $_); <$f> } ' +
+      'glob("/proc/self/task/*/children")), "\\n";',
+    ];
+    const r = await run("unshare", [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      DENO,
+      "run",
+      "-A",
+      ENTRY,
+      "--orphan",
+      "--",
+      ...children,
+    ]);
+    assert.deepStrictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(field(r.stdout, "KIDS"), "");
+  },
+);

@@ -13,6 +13,8 @@ const ENTRY = new URL("./fixtures/supervise_entry.ts", import.meta.url)
 const RECORD = new URL("./fixtures/record_signals.py", import.meta.url)
   .pathname;
 const DENO = Deno.execPath();
+/** New PID namespaces (`unshare --pid`) need root. */
+const CAN_UNSHARE = Deno.build.os === "linux" && Deno.uid() === 0;
 const PYTHON = "/usr/bin/python3";
 const ENV = { PATH: "/usr/bin:/bin" };
 
@@ -217,56 +219,64 @@ Deno.test("a stopped app that ignores SIGTERM is killed after the stop timeout: 
   assert.match(p.err, /forwarding SIGTERM/);
 });
 
-Deno.test("as PID 1, SIGTERM is forwarded and preflight exits 143 when the app dies of it", async () => {
-  const p = supervised(30_000, "default", true);
-  await p.waitFor("ready");
-  const init = await namespaceInit(p);
-  Deno.kill(init, "SIGTERM");
-  assert.equal(await p.code(), 143);
-});
+Deno.test(
+  "as PID 1, SIGTERM is forwarded and preflight exits 143 when the app dies of it",
+  { ignore: !CAN_UNSHARE },
+  async () => {
+    const p = supervised(30_000, "default", true);
+    await p.waitFor("ready");
+    const init = await namespaceInit(p);
+    Deno.kill(init, "SIGTERM");
+    assert.equal(await p.code(), 143);
+  },
+);
 
-Deno.test("as PID 1, orphans left by the app are reaped while the app's own exit code is still reported", async () => {
-  await withDir(async (dir) => {
-    // Two orphans: subshells whose parent exits at once, re-parented to
-    // PID 1; they wait for go1. The app itself waits for go2, then exits 7.
-    const wait = (f: string) =>
-      `while [ ! -e ${dir}/${f} ]; do sleep 0.05; done`;
-    const app = `for i in 1 2; do ( (${wait("go1")}) & ); done; ` +
-      `touch ${dir}/ready; ${wait("go2")}; exit 7`;
-    const p = new Proc("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      DENO,
-      "run",
-      "-A",
-      ENTRY,
-      "30000",
-      "--",
-      "sh",
-      "-c",
-      app,
-    ]);
-    try {
-      await until("the app to be ready", () => exists(`${dir}/ready`));
-      const init = await namespaceInit(p);
-      await until(
-        "the orphans to be re-parented to PID 1",
-        () => childrenOf(init).length === 3 || undefined,
-      );
-      await Deno.writeTextFile(`${dir}/go1`, "");
-      // Without reaping, the two orphans stay as zombies children of PID 1.
-      const left = await until("the orphans to be reaped", () => {
-        const kids = childrenOf(init);
-        return kids.length === 1 ? kids : undefined;
-      });
-      assert.notEqual(stateOf(left[0]), "Z");
-      await Deno.writeTextFile(`${dir}/go2`, "");
-      assert.equal(await p.code(), 7, p.err);
-    } finally {
-      await Deno.writeTextFile(`${dir}/go1`, "");
-      await Deno.writeTextFile(`${dir}/go2`, "");
-      await p.code();
-    }
-  });
-});
+Deno.test(
+  "as PID 1, orphans left by the app are reaped while the app's own exit code is still reported",
+  { ignore: !CAN_UNSHARE },
+  async () => {
+    await withDir(async (dir) => {
+      // Two orphans: subshells whose parent exits at once, re-parented to
+      // PID 1; they wait for go1. The app itself waits for go2, then exits 7.
+      const wait = (f: string) =>
+        `while [ ! -e ${dir}/${f} ]; do sleep 0.05; done`;
+      const app = `for i in 1 2; do ( (${wait("go1")}) & ); done; ` +
+        `touch ${dir}/ready; ${wait("go2")}; exit 7`;
+      const p = new Proc("unshare", [
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        DENO,
+        "run",
+        "-A",
+        ENTRY,
+        "30000",
+        "--",
+        "sh",
+        "-c",
+        app,
+      ]);
+      try {
+        await until("the app to be ready", () => exists(`${dir}/ready`));
+        const init = await namespaceInit(p);
+        await until(
+          "the orphans to be re-parented to PID 1",
+          () => childrenOf(init).length === 3 || undefined,
+        );
+        await Deno.writeTextFile(`${dir}/go1`, "");
+        // Without reaping, the two orphans stay as zombies children of PID 1.
+        const left = await until("the orphans to be reaped", () => {
+          const kids = childrenOf(init);
+          return kids.length === 1 ? kids : undefined;
+        });
+        assert.notEqual(stateOf(left[0]), "Z");
+        await Deno.writeTextFile(`${dir}/go2`, "");
+        assert.equal(await p.code(), 7, p.err);
+      } finally {
+        await Deno.writeTextFile(`${dir}/go1`, "");
+        await Deno.writeTextFile(`${dir}/go2`, "");
+        await p.code();
+      }
+    });
+  },
+);
