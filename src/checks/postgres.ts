@@ -14,16 +14,12 @@
  */
 import type { Check, CheckFactory } from "./check.ts";
 import { NotReadyError, PermanentError } from "./check.ts";
-import {
-  connectAny,
-  connectError,
-  isIpLiteral,
-  raceAbort,
-  resolveAll,
-} from "./connect.ts";
+import { connectAny, connectError, raceAbort, resolveAll } from "./connect.ts";
 import { hostPort, type Target } from "./target.ts";
 import { scrub } from "../config/redact.ts";
-import { ConfigError } from "../errors.ts";
+import { type SslMode, sslModeOf, sslOption } from "./postgres_options.ts";
+
+export { sslModeOf };
 
 /**
  * Longest a single attempt may take when the caller's signal never aborts: a
@@ -303,45 +299,6 @@ async function readReply(
 // ---------------------------------------------------------------------------
 // Login with postgres.js
 
-/** The sslmode values libpq accepts. */
-export type SslMode =
-  | "disable"
-  | "allow"
-  | "prefer"
-  | "require"
-  | "verify-ca"
-  | "verify-full";
-
-const SSL_MODES: readonly SslMode[] = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-];
-
-/**
- * The sslmode of a target, default `prefer` as with libpq. Like libpq,
- * `require` with a CA file (`sslrootcert`) verifies the chain as `verify-ca`.
- */
-export function sslModeOf(target: Target): SslMode {
-  const given = target.params.get("sslmode");
-  if (given === null || given === "") {
-    return "prefer";
-  }
-  if (!SSL_MODES.includes(given as SslMode)) {
-    throw new ConfigError(
-      `Invalid sslmode '${given}' in '${target.id}': expected ${
-        SSL_MODES.join(", ")
-      }`,
-    );
-  }
-  const root = target.params.get("sslrootcert");
-  if (given === "require" && root && root !== "system") return "verify-ca";
-  return given as SslMode;
-}
-
 /** Server errors that no amount of waiting fixes. */
 function permanentSqlState(code: string): boolean {
   return code.startsWith("28") || // invalid_authorization_specification, invalid_password
@@ -443,56 +400,6 @@ function safe(error: Error, password: string | undefined): Error {
     : new NotReadyError(msg);
 }
 
-async function readPem(
-  target: Target,
-  param: string,
-  signal: AbortSignal,
-): Promise<string | undefined> {
-  const path = target.params.get(param);
-  if (!path || (param === "sslrootcert" && path === "system")) return undefined;
-  try {
-    return await raceAbort(Deno.readTextFile(path), signal);
-  } catch (e) {
-    if (e instanceof NotReadyError) throw e;
-    throw new PermanentError(
-      `Cannot read ${param} '${path}' for ${target.id}: ${
-        (e as Error).message.split("\n")[0]
-      }`,
-    );
-  }
-}
-
-/** The `ssl` option of postgres.js for a mode. */
-async function sslOption(
-  mode: SslMode,
-  target: Target,
-  signal: AbortSignal,
-): Promise<false | "prefer" | "require" | Record<string, unknown>> {
-  if (mode === "disable") return false;
-  // libpq's "allow" tries plaintext first, then TLS; "prefer" works with
-  // both kinds of server, which is what a readiness check needs. postgres.js
-  // falls back to plaintext only with the plain string, so client
-  // certificates (sslcert, sslkey) are used from "require" up.
-  if (mode === "allow" || mode === "prefer") return "prefer";
-  const cert = await readPem(target, "sslcert", signal);
-  const key = await readPem(target, "sslkey", signal);
-  const client = cert && key ? { cert, key } : {};
-  if (mode === "require") {
-    return cert && key ? { rejectUnauthorized: false, ...client } : "require";
-  }
-  const ca = await readPem(target, "sslrootcert", signal);
-  const base = { rejectUnauthorized: true, ...client, ...(ca ? { ca } : {}) };
-  if (mode === "verify-ca") {
-    return { ...base, checkServerIdentity: () => undefined };
-  }
-  // Verified against the name in the URL, not the address connected to.
-  return {
-    ...base,
-    host: target.host,
-    ...(isIpLiteral(target.host) ? {} : { servername: target.host }),
-  };
-}
-
 /** Picks the address to log in to: the only one, or the first of several that accepts TCP. */
 async function pickAddress(
   target: Target,
@@ -530,7 +437,7 @@ async function login(
     mode !== "prefer";
   try {
     const address = await pickAddress(target, signal);
-    const ssl = await sslOption(mode, target, signal);
+    const ssl = sslOption(mode, target);
     const [{ default: postgres }, net] = await raceAbort(
       Promise.all([import("postgres"), import("node:net")]),
       signal,

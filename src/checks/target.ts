@@ -131,7 +131,8 @@ function validatePostgresParams(
     throw bad(`invalid sslmode '${mode}', expected ${SSL_MODES.join(", ")}`);
   }
   const root = params.get("sslrootcert");
-  if (root !== null) {
+  // libpq's special value: the system's root certificates.
+  if (root !== null && root !== "system") {
     try {
       Deno.statSync(root);
     } catch {

@@ -17,6 +17,7 @@ import { waitStep } from "../wait/wait_step.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
+import { resolveCommand } from "../handover/resolve_command.ts";
 
 const RULE = "============================================";
 
@@ -46,6 +47,9 @@ export const run: CommandHandler = async (ctx) => {
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   validateHandOver(app, options);
+  // A missing app (127) or migration command is reported before any marker.
+  resolveCommand(app[0], env);
+  if (plan) resolveCommand(plan.argv[0], env);
   const appName = commandDisplayName(app);
 
   const log = getLog("run");
