@@ -10,7 +10,8 @@ import { runPreflight } from "./_cli.ts";
 interface SpecCase {
   name: string;
   args: string[];
-  env?: Record<string, string>;
+  /** Variables for the run; null removes one of the runner's defaults. */
+  env?: Record<string, string | null>;
   exitCode: number;
   /** Pattern the whole of standard error must match. */
   stderr?: string;
@@ -56,25 +57,42 @@ for (const entry of Deno.readDirSync(dir)) {
           DB_HOST: "127.0.0.1",
           DB_PORT: "1",
         };
-        for (const [k, v] of Object.entries(c.env ?? {})) env[k] = sub(v);
-        const r = await runPreflight(c.args.map(sub), env, { cwd: tmp, timeoutMs: 30_000 });
+        for (const [k, v] of Object.entries(c.env ?? {})) {
+          if (v === null) delete env[k];
+          else env[k] = sub(v);
+        }
+        const r = await runPreflight(c.args.map(sub), env, {
+          cwd: tmp,
+          timeoutMs: 30_000,
+        });
         const ctx = `stderr: ${r.stderr}\nstdout: ${r.stdout}`;
         assert.equal(r.code, c.exitCode, ctx);
         if (c.stderr !== undefined) {
-          assert(toRegExp(sub(c.stderr)).test(r.stderr), `stderr did not match ${c.stderr}\n${ctx}`);
+          assert(
+            toRegExp(sub(c.stderr)).test(r.stderr),
+            `stderr did not match ${c.stderr}\n${ctx}`,
+          );
         }
         if (c.stdout !== undefined) {
-          assert(toRegExp(sub(c.stdout)).test(r.stdout), `stdout did not match ${c.stdout}\n${ctx}`);
+          assert(
+            toRegExp(sub(c.stdout)).test(r.stdout),
+            `stdout did not match ${c.stdout}\n${ctx}`,
+          );
         }
         for (const secret of c.never ?? []) {
-          assert(!r.stderr.includes(secret) && !r.stdout.includes(secret), `secret '${secret}' printed\n${ctx}`);
+          assert(
+            !r.stderr.includes(secret) && !r.stdout.includes(secret),
+            `secret '${secret}' printed\n${ctx}`,
+          );
         }
         let ran = false;
         try {
           await Deno.stat(sentinel);
           ran = true;
         } catch { /* absent: good */ }
-        if (c.exitCode === 2) assert(!ran, `something ran despite exit 2\n${ctx}`);
+        if (c.exitCode === 2) {
+          assert(!ran, `something ran despite exit 2\n${ctx}`);
+        }
       } finally {
         await Deno.remove(tmp, { recursive: true });
       }

@@ -57,6 +57,15 @@ export function parseTarget(text: string, source: string): Target {
   try {
     url = new URL(text);
   } catch {
+    const port =
+      /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i
+        .exec(text)?.[1];
+    if (
+      port !== undefined &&
+      !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)
+    ) {
+      throw bad("the port must be a number 1-65535");
+    }
     throw bad(`expected a ${ACCEPTED}`);
   }
   let scheme = url.protocol.slice(0, -1).toLowerCase();

@@ -8,6 +8,7 @@ import { MigrationError, TimeoutError } from "../errors.ts";
 import { hostPort, parseTarget, type Target } from "../checks/target.ts";
 import {
   appCommand,
+  appPort,
   databaseTarget,
   redisTarget,
 } from "../config/stack_env.ts";
@@ -46,6 +47,7 @@ export const run: CommandHandler = async (ctx) => {
     : runTargets(env, options.waitFor, sources.waitFor);
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
+  if (env.PORT !== undefined) appPort(env);
   validateHandOver(app, options);
   // A missing app (127) or migration command is reported before any marker.
   resolveCommand(app[0], env);
