@@ -13,15 +13,30 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** Remembers a secret value so {@linkcode scrub} removes it from output. */
+/**
+ * Remembers a secret value so {@linkcode scrub} removes it from output, in
+ * every form it can take there: as is, percent-encoded in a URL (both
+ * `encodeURIComponent`'s and the URL parser's encoding) and escaped inside a
+ * JSON log line.
+ */
 export function registerSecret(value: string | undefined | null): void {
   if (!value) return;
-  secrets.add(value);
-  // URL-encoded forms can appear too (a password inside a URL).
+  const forms = new Set([value]);
   try {
-    const enc = encodeURIComponent(value);
-    if (enc !== value) secrets.add(enc);
-  } catch { /* lone surrogate: nothing else to add */ }
+    forms.add(encodeURIComponent(value));
+  } catch { /* lone surrogate: no encoded form */ }
+  if (value.isWellFormed()) {
+    try {
+      // What `new URL(...).href` shows for this password.
+      const u = new URL("x://h");
+      u.password = value;
+      if (u.password) forms.add(u.password);
+    } catch { /* not representable in a URL */ }
+  }
+  // JSON log lines are scrubbed after JSON.stringify: `"` and `\` are escaped there.
+  for (const f of [...forms]) forms.add(JSON.stringify(f).slice(1, -1));
+  for (const f of forms) if (f) secrets.add(f);
+  pattern = undefined;
 }
 
 /** Registers the values of every secret-named variable and every password in a URL-valued variable. */
@@ -38,53 +53,117 @@ export function registerSecretsFromEnv(
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (isSecretName(name) && !plain.has(value)) registerSecret(value);
-    for (const m of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s,]+/gi)) {
-      registerSecret(urlPassword(m[0]));
+    // Lists are comma separated, but a raw password may contain a comma:
+    // try both readings.
+    for (
+      const re of [
+        /[a-z][a-z0-9+.-]*:\/\/[^\s,]+/gi,
+        /[a-z][a-z0-9+.-]*:\/\/\S+/gi,
+      ]
+    ) {
+      for (const m of value.matchAll(re)) {
+        for (const p of passwordReadings(m[0])) registerSecret(p);
+      }
     }
   }
 }
 
-/** Replaces every registered secret, and any `user:password@` in URLs, with `***`. */
+/** Replaces every registered secret, and any URL password or secret query parameter, with `***`. */
 export function scrub(text: string): string {
-  let out = redactUrls(text);
-  // Longest first, so a secret containing another is masked whole.
-  const list = [...secrets].sort((a, b) => b.length - a.length);
-  for (const s of list) {
-    if (s.length > 0 && out.includes(s)) out = out.split(s).join(MASK);
-  }
-  return out;
+  // Registered secrets first: a raw password containing "@" or "/" would
+  // otherwise be cut in two by the URL rule and no longer match whole.
+  const re = secretsPattern();
+  return redactUrls(re ? text.replace(re, MASK) : text);
 }
 
-/** Masks the password of every `scheme://user:password@host` in a text. */
-export function redactUrls(text: string): string {
-  return text.replace(
-    /([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s@]*)@/gi,
-    (_all, scheme: string, user: string) => `${scheme}${user}:${MASK}@`,
+let pattern: RegExp | undefined;
+
+/**
+ * One alternation of every secret, longest first so a secret containing
+ * another is masked whole. A single pass never looks into a mask it wrote, so
+ * a secret with a `*` cannot eat into a neighbouring `***`.
+ */
+function secretsPattern(): RegExp | undefined {
+  if (pattern || secrets.size === 0) return pattern;
+  const list = [...secrets].sort((a, b) => b.length - a.length);
+  pattern = new RegExp(
+    list.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+    "g",
   );
+  return pattern;
+}
+
+const SCHEME = String.raw`[a-z][a-z0-9+.-]*:\/\/`;
+/**
+ * `scheme://user:password@`, password group included. The password runs to
+ * the LAST `@` of the word, not of the authority: a raw `@`, `/`, `?` or `#`
+ * in a password is common in hand-written URLs, and masking too much (a URL
+ * with an `@` in its query) is better than showing the rest of a password.
+ * Not a password: a port after the colon (`http://host:8080/a@b`), and never
+ * a `"` (a JSON log line is not masked across fields) or a following
+ * `,scheme://` (lists of URLs).
+ */
+const USERINFO = String
+  .raw`([^\s/?#@:"]*):(?!\d+(?:[/?#"\s]|$))((?:(?!,${SCHEME})[^\s"])*)@`;
+const USERINFO_IN_TEXT = new RegExp(`(${SCHEME})${USERINFO}`, "gi");
+const USERINFO_AT_START = new RegExp(`^${SCHEME}${USERINFO}`, "i");
+/** The password as URL parsers read it: up to the last `@` before the path. */
+const AUTHORITY_PASSWORD = new RegExp(
+  String.raw`^${SCHEME}[^\s/?#@:]*:([^\s/?#]*)@`,
+  "i",
+);
+const URL_IN_TEXT = new RegExp(SCHEME + String.raw`[^\s"']*`, "gi");
+const SECRET_PARAM =
+  /([?&;])([^=&#\s"']*(?:pass|secret|token|key|auth|sig|credential)[^=&#\s"']*)=([^&#\s"']*)/gi;
+
+/** Masks the password of every `scheme://user:password@host` in a text, and its secret query parameters. */
+export function redactUrls(text: string): string {
+  return text
+    .replace(
+      USERINFO_IN_TEXT,
+      (_all, scheme: string, user: string) => `${scheme}${user}:${MASK}@`,
+    )
+    .replace(URL_IN_TEXT, (url) =>
+      url.replace(
+        SECRET_PARAM,
+        (_a, sep: string, name: string) => `${sep}${name}=${MASK}`,
+      ));
 }
 
 /** Redacts one URL: the password becomes `***`, and secret query parameters too. */
 export function redactUrl(url: string): string {
-  let out = redactUrls(url);
-  out = out.replace(
-    /([?&])(password|passwd|pass|sslpassword|token|secret|key)=([^&#]*)/gi,
-    (_a, sep: string, name: string) => `${sep}${name}=${MASK}`,
-  );
-  return out;
+  return redactUrls(url);
 }
 
-/** The password part of a URL, if any, decoded. */
+/**
+ * The password part of a URL, if any, decoded: as URL parsers read it, or,
+ * for a URL they cannot read, as {@linkcode redactUrls} masks it.
+ */
 export function urlPassword(url: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:([^@]*)@/i.exec(url);
-  if (!m) return undefined;
+  const raw = AUTHORITY_PASSWORD.exec(url)?.[1] ??
+    USERINFO_AT_START.exec(url)?.[2];
+  return raw === undefined ? undefined : decode(raw);
+}
+
+/** Every reading of a URL's password, raw and decoded, for registration. */
+function passwordReadings(url: string): string[] {
+  const raws = [
+    AUTHORITY_PASSWORD.exec(url)?.[1],
+    USERINFO_AT_START.exec(url)?.[2],
+  ].filter((r): r is string => r !== undefined);
+  return [...raws, ...raws.map(decode)];
+}
+
+function decode(s: string): string {
   try {
-    return decodeURIComponent(m[1]);
+    return decodeURIComponent(s);
   } catch {
-    return m[1];
+    return s;
   }
 }
 
 /** Test helper: forgets every registered secret. */
 export function clearSecrets(): void {
   secrets.clear();
+  pattern = undefined;
 }
