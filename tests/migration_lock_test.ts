@@ -31,14 +31,18 @@ async function startReplicas(
   };
   const results = await Promise.all(
     Array.from({ length: REPLICAS }, () =>
-      runPreflight([
-        "run",
-        "--migrate-delay",
-        "100ms",
-        ...extraArgs,
-        "--",
-        "true",
-      ], env, { cwd: BACKEND, timeoutMs: 120_000 })),
+      runPreflight(
+        [
+          "run",
+          "--migrate-delay",
+          "100ms",
+          ...extraArgs,
+          "--",
+          "true",
+        ],
+        env,
+        { cwd: BACKEND, timeoutMs: 120_000 },
+      )),
   );
   await pg.ready;
   const rows = (await pg.psql("select count(*) from items", "app")).trim();
@@ -60,10 +64,15 @@ Deno.test("eight replicas started together all hand over, the migrations are app
   assert.deepEqual(codes, Array(REPLICAS).fill(0), outputs.join("\n----\n"));
   assert.equal(rows, "1");
   assert.equal(failedAttempts(outputs), 0, outputs.join("\n----\n"));
-  for (const o of outputs) assert.match(o, /✓ Migrations applied successfully\./);
+  for (const o of outputs) {
+    assert.match(o, /✓ Migrations applied successfully\./);
+  }
   // The lock was contended, and the waiters said who held it.
   assert.ok(
-    outputs.some((o) => /Waiting for the migration lock held by pid \d+ \(preflight migrate /.test(o)),
+    outputs.some((o) =>
+      /Waiting for the migration lock held by pid \d+ \(preflight migrate /
+        .test(o)
+    ),
     outputs.join("\n----\n"),
   );
 });
@@ -79,5 +88,8 @@ Deno.test("without the lock the same eight replicas race: migration attempts fai
     // Retries still converge on one applied schema.
     assert.equal(rows, "1");
   }
-  assert.ok(failures > 0, `no attempt failed without the lock:\n${last.join("\n----\n")}`);
+  assert.ok(
+    failures > 0,
+    `no attempt failed without the lock:\n${last.join("\n----\n")}`,
+  );
 });

@@ -19,7 +19,9 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
   };
 }
 
-async function getHealth(port: number): Promise<Record<string, unknown> | undefined> {
+async function getHealth(
+  port: number,
+): Promise<Record<string, unknown> | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`, {
       signal: AbortSignal.timeout(2000),
@@ -31,14 +33,24 @@ async function getHealth(port: number): Promise<Record<string, unknown> | undefi
   }
 }
 
-async function readAll(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+async function readAll(
+  stream: ReadableStream<Uint8Array>,
+  into: string[],
+): Promise<void> {
   const dec = new TextDecoder();
-  for await (const chunk of stream) into.push(dec.decode(chunk, { stream: true }));
+  for await (const chunk of stream) {
+    into.push(dec.decode(chunk, { stream: true }));
+  }
 }
 
 Deno.test("run with only the old script's variables waits for a late database, migrates with Alembic and execs uvicorn with its own PID", async () => {
   const password = "e2e-pw-7f3a9c";
-  await using pg = await startPostgres({ auth: "scram", password, database: "app", startDelayMs: 2000 });
+  await using pg = await startPostgres({
+    auth: "scram",
+    password,
+    database: "app",
+    startDelayMs: 2000,
+  });
   const port = freePort();
   const [cmd, ...pre] = preflightArgv();
   const child = new Deno.Command(cmd, {
@@ -61,22 +73,34 @@ Deno.test("run with only the old script's variables waits for a late database, m
   }).spawn();
   const out: string[] = [];
   const err: string[] = [];
-  const reading = Promise.all([readAll(child.stdout, out), readAll(child.stderr, err)]);
+  const reading = Promise.all([
+    readAll(child.stdout, out),
+    readAll(child.stderr, err),
+  ]);
   try {
     let health: Record<string, unknown> | undefined;
     for (let i = 0; i < 600 && !health; i++) {
       health = await getHealth(port);
       if (!health) await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(health, `the app never became healthy\n${err.join("")}${out.join("")}`);
+    assert.ok(
+      health,
+      `the app never became healthy\n${err.join("")}${out.join("")}`,
+    );
     assert.equal(health.database, "ok");
     assert.equal(health.wait, "ready");
     assert.equal(health.migrations, "applied");
     // exec: the process preflight started as is now uvicorn, same PID.
     const cmdline = await Deno.readTextFile(`/proc/${child.pid}/cmdline`);
     assert.match(cmdline, /uvicorn/);
-    assert.equal((await pg.psql("select count(*) from items", "app")).trim(), "1");
-    assert.equal((await pg.psql("select version_num from alembic_version", "app")).trim(), "0002");
+    assert.equal(
+      (await pg.psql("select count(*) from items", "app")).trim(),
+      "1",
+    );
+    assert.equal(
+      (await pg.psql("select version_num from alembic_version", "app")).trim(),
+      "0002",
+    );
   } finally {
     try {
       child.kill("SIGTERM");
@@ -121,14 +145,27 @@ Deno.test("a migration command that always fails is tried six times on the doubl
       `echo "$PREFLIGHT_WAIT $PREFLIGHT_MIGRATIONS" > ${tmp}/status`,
     ], { MIGRATE_CMD: "/bin/sh -c 'exit 7'" });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal((await Deno.readTextFile(`${tmp}/status`)).trim(), "skipped failed");
-    const attempts = [...r.stderr.matchAll(/Sh attempt (\d)\/6\.\.\./g)].map((m) => m[1]);
+    assert.equal(
+      (await Deno.readTextFile(`${tmp}/status`)).trim(),
+      "skipped failed",
+    );
+    const attempts = [...r.stderr.matchAll(/Sh attempt (\d)\/6\.\.\./g)].map((
+      m,
+    ) => m[1]);
     assert.deepEqual(attempts, ["1", "2", "3", "4", "5", "6"], r.stderr);
-    assert.equal([...r.stderr.matchAll(/✗ Sh exited with code 7\./g)].length, 6);
-    const delays = [...r.stderr.matchAll(/Retrying in (\S+)\.\.\./g)].map((m) => m[1]);
+    assert.equal(
+      [...r.stderr.matchAll(/✗ Sh exited with code 7\./g)].length,
+      6,
+    );
+    const delays = [...r.stderr.matchAll(/Retrying in (\S+)\.\.\./g)].map((m) =>
+      m[1]
+    );
     assert.deepEqual(delays, ["50ms", "100ms", "200ms", "300ms", "300ms"]);
     assert.match(r.stderr, /⚠️ Migrations did not complete\./);
-    assert.match(r.stderr, /Startup: wait skipped, migrate \d+\.\d\ds \(6 attempts, failed\), handover at/);
+    assert.match(
+      r.stderr,
+      /Startup: wait skipped, migrate \d+\.\d\ds \(6 attempts, failed\), handover at/,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
@@ -158,16 +195,30 @@ Deno.test("with --on-migrate-failure fail, failed migrations exit 3 and the app 
 });
 
 Deno.test("run exits 127 for a missing migration command and for a missing app, 126 for a non-executable app", async () => {
-  let r = await runPreflight(["run", "--no-wait", "--", "true"], { MIGRATE_CMD: "no-such-migrator up" });
+  let r = await runPreflight(["run", "--no-wait", "--", "true"], {
+    MIGRATE_CMD: "no-such-migrator up",
+  });
   assert.equal(r.code, 127, r.stderr);
   assert.match(r.stderr, /no-such-migrator/);
-  r = await runPreflight(["run", "--no-wait", "--no-migrate", "--", "no-such-app-binary"]);
+  r = await runPreflight([
+    "run",
+    "--no-wait",
+    "--no-migrate",
+    "--",
+    "no-such-app-binary",
+  ]);
   assert.equal(r.code, 127, r.stderr);
   const tmp = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${tmp}/app`, "#!/bin/sh\necho hi\n");
     await Deno.chmod(`${tmp}/app`, 0o644);
-    r = await runPreflight(["run", "--no-wait", "--no-migrate", "--", `${tmp}/app`]);
+    r = await runPreflight([
+      "run",
+      "--no-wait",
+      "--no-migrate",
+      "--",
+      `${tmp}/app`,
+    ]);
     assert.equal(r.code, 126, r.stderr);
   } finally {
     await Deno.remove(tmp, { recursive: true });
@@ -176,12 +227,30 @@ Deno.test("run exits 127 for a missing migration command and for a missing app, 
 
 Deno.test("--on-timeout fail exits 124 when the database never comes; continue hands over with PREFLIGHT_WAIT=timeout", async () => {
   const port = freePort();
-  let r = await runPreflight(["run", "--timeout", "300ms", "--on-timeout", "fail", "--no-migrate", "--", "true"], {
+  let r = await runPreflight([
+    "run",
+    "--timeout",
+    "300ms",
+    "--on-timeout",
+    "fail",
+    "--no-migrate",
+    "--",
+    "true",
+  ], {
     DB_HOST: "127.0.0.1",
     DB_PORT: String(port),
   });
   assert.equal(r.code, 124, r.stderr);
-  r = await runPreflight(["run", "--timeout", "300ms", "--no-migrate", "--", "/bin/sh", "-c", 'echo "status=$PREFLIGHT_WAIT"'], {
+  r = await runPreflight([
+    "run",
+    "--timeout",
+    "300ms",
+    "--no-migrate",
+    "--",
+    "/bin/sh",
+    "-c",
+    'echo "status=$PREFLIGHT_WAIT"',
+  ], {
     DB_HOST: "127.0.0.1",
     DB_PORT: String(port),
   });

@@ -14,14 +14,26 @@ const WRONG = "wrong-Secret-55e0aa";
 const API_TOKEN = "tok-Secret-0d8f1e";
 
 function assertClean(label: string, r: { stdout: string; stderr: string }) {
-  for (const s of [PG_PW, REDIS_PW, WRONG, API_TOKEN, encodeURIComponent(PG_PW)]) {
-    assert.ok(!r.stdout.includes(s), `${label}: '${s}' on stdout:\n${r.stdout}`);
-    assert.ok(!r.stderr.includes(s), `${label}: '${s}' on stderr:\n${r.stderr}`);
+  for (
+    const s of [PG_PW, REDIS_PW, WRONG, API_TOKEN, encodeURIComponent(PG_PW)]
+  ) {
+    assert.ok(
+      !r.stdout.includes(s),
+      `${label}: '${s}' on stdout:\n${r.stdout}`,
+    );
+    assert.ok(
+      !r.stderr.includes(s),
+      `${label}: '${s}' on stderr:\n${r.stderr}`,
+    );
   }
 }
 
 Deno.test("no password or secret variable appears in any output, in text or JSON, on success or failure", async () => {
-  await using pg = await startPostgres({ auth: "scram", password: PG_PW, database: "app" });
+  await using pg = await startPostgres({
+    auth: "scram",
+    password: PG_PW,
+    database: "app",
+  });
   await using redis = await startRedis({ password: REDIS_PW });
   const good = pg.url("postgres", PG_PW, "app");
   const bad = pg.url("postgres", WRONG, "app");
@@ -34,14 +46,29 @@ Deno.test("no password or secret variable appears in any output, in text or JSON
       const cases: [string, string[], Record<string, string>][] = [
         ["wait ok", ["wait", ...common, good, redisUrl], env],
         ["wait wrong pw", ["wait", ...common, "--timeout", "2s", bad], env],
-        ["wait refused", ["wait", ...common, "--timeout", "300ms", `postgres://u:${PG_PW}@127.0.0.1:${closedPort()}/db`], env],
+        ["wait refused", [
+          "wait",
+          ...common,
+          "--timeout",
+          "300ms",
+          `postgres://u:${PG_PW}@127.0.0.1:${closedPort()}/db`,
+        ], env],
         ["run ok", ["run", ...common, "--", "true"], {
           ...env,
           DATABASE_URL: good,
           REDIS_URL: redisUrl,
           MIGRATE_CMD: "true",
         }],
-        ["run wrong pw, migrations fail", ["run", ...common, "--timeout", "1s", "--migrate-attempts", "1", "--", "true"], {
+        ["run wrong pw, migrations fail", [
+          "run",
+          ...common,
+          "--timeout",
+          "1s",
+          "--migrate-attempts",
+          "1",
+          "--",
+          "true",
+        ], {
           ...env,
           DB_HOST: "127.0.0.1",
           DB_PORT: String(pg.port),
@@ -50,7 +77,12 @@ Deno.test("no password or secret variable appears in any output, in text or JSON
           POSTGRES_DB: "app",
           MIGRATE_CMD: "false",
         }],
-        ["run bad option with secrets set", ["run", ...common, "--timeout", "x"], { ...env, DATABASE_URL: good }],
+        ["run bad option with secrets set", [
+          "run",
+          ...common,
+          "--timeout",
+          "x",
+        ], { ...env, DATABASE_URL: good }],
       ];
       for (const [label, args, e] of cases) {
         const r = await runPreflight(args, e);
@@ -59,7 +91,13 @@ Deno.test("no password or secret variable appears in any output, in text or JSON
       }
     }
   }
-  for (const args of [["probe", "--json", good, redisUrl], ["probe", bad], ["probe", "--json", bad]]) {
+  for (
+    const args of [["probe", "--json", good, redisUrl], ["probe", bad], [
+      "probe",
+      "--json",
+      bad,
+    ]]
+  ) {
     assertClean(args.join(" "), await runPreflight(args, env));
     seen++;
   }

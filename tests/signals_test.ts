@@ -31,7 +31,9 @@ class Pid1 {
     this.child = child;
     const dec = new TextDecoder();
     this.reading = (async () => {
-      for await (const c of child.stderr) this.err.push(dec.decode(c, { stream: true }));
+      for await (const c of child.stderr) {
+        this.err.push(dec.decode(c, { stream: true }));
+      }
     })();
     this.done = this.child.status;
   }
@@ -53,7 +55,9 @@ class Pid1 {
   async waitFor(text: string, ms = 30_000): Promise<void> {
     const end = Date.now() + ms;
     while (!this.err.join("").includes(text)) {
-      if (Date.now() > end) throw new Error(`'${text}' never appeared in:\n${this.err.join("")}`);
+      if (Date.now() > end) {
+        throw new Error(`'${text}' never appeared in:\n${this.err.join("")}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -69,7 +73,12 @@ class Pid1 {
   }
 }
 
-for (const [sig, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] as const) {
+for (
+  const [sig, code] of [["SIGTERM", 143], ["SIGINT", 130], [
+    "SIGHUP",
+    129,
+  ]] as const
+) {
   Deno.test(`as PID 1, ${sig} during the wait stops preflight promptly with exit ${code}`, async () => {
     const p = new Pid1(["wait", "--timeout", "60s", "tcp://127.0.0.1:1"]);
     await p.waitFor("Waiting for tcp://127.0.0.1:1");
@@ -81,7 +90,11 @@ for (const [sig, code] of [["SIGTERM", 143], ["SIGINT", 130], ["SIGHUP", 129]] a
 
 Deno.test("as PID 1, SIGTERM during a migration reaches the migration child, releases the lock, and preflight exits 143", async () => {
   const password = "sig-pw-90d1";
-  await using pg = await startPostgres({ auth: "scram", password, database: "app" });
+  await using pg = await startPostgres({
+    auth: "scram",
+    password,
+    database: "app",
+  });
   const tmp = await Deno.makeTempDir();
   try {
     const script = `${tmp}/migrate.sh`;
@@ -108,13 +121,22 @@ Deno.test("as PID 1, SIGTERM during a migration reaches the migration child, rel
       }
     }
     // The lock is held while the migration runs.
-    assert.equal((await pg.psql("select count(*) from pg_locks where locktype = 'advisory'", "app")).trim(), "1");
+    assert.equal(
+      (await pg.psql(
+        "select count(*) from pg_locks where locktype = 'advisory'",
+        "app",
+      )).trim(),
+      "1",
+    );
     const r = await p.kill("SIGTERM");
     assert.equal(r.code, 143, p.err.join(""));
     assert.equal((await Deno.readTextFile(`${tmp}/term`)).trim(), "got-term");
     let locks = "";
     for (let i = 0; i < 100; i++) {
-      locks = (await pg.psql("select count(*) from pg_locks where locktype = 'advisory'", "app")).trim();
+      locks = (await pg.psql(
+        "select count(*) from pg_locks where locktype = 'advisory'",
+        "app",
+      )).trim();
       if (locks === "0") break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -125,19 +147,37 @@ Deno.test("as PID 1, SIGTERM during a migration reaches the migration child, rel
 });
 
 Deno.test("as PID 1, a migration child that ignores SIGTERM is killed after --stop-timeout and preflight exits 143", async () => {
-  const p = new Pid1(["run", "--no-wait", "--stop-timeout", "300ms", "--", "true"], {
+  const p = new Pid1([
+    "run",
+    "--no-wait",
+    "--stop-timeout",
+    "300ms",
+    "--",
+    "true",
+  ], {
     MIGRATE_CMD: `/bin/sh -c 'trap "" TERM; while :; do sleep 0.05; done'`,
   });
   await p.waitFor("attempt 1/6...");
   await new Promise((r) => setTimeout(r, 200));
   const r = await p.kill("SIGTERM");
   assert.equal(r.code, 143, p.err.join(""));
-  assert.ok(r.ms >= 250, `stopped after ${Math.round(r.ms)} ms, before the stop timeout`);
+  assert.ok(
+    r.ms >= 250,
+    `stopped after ${Math.round(r.ms)} ms, before the stop timeout`,
+  );
   assert.ok(r.ms < 10_000, `took ${Math.round(r.ms)} ms`);
 });
 
 Deno.test("as PID 1 in supervise mode, SIGTERM is forwarded to the app and preflight exits with 143 when it dies of it", async () => {
-  const p = new Pid1(["run", "--no-wait", "--no-migrate", "--supervise", "--", "sleep", "60"]);
+  const p = new Pid1([
+    "run",
+    "--no-wait",
+    "--no-migrate",
+    "--supervise",
+    "--",
+    "sleep",
+    "60",
+  ]);
   await p.waitFor("Starting Sleep application...");
   await new Promise((r) => setTimeout(r, 200));
   const r = await p.kill("SIGTERM");
@@ -190,7 +230,10 @@ http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
     ]);
     const status = await p.done;
     assert.equal(status.code, 1, p.err.join(""));
-    assert.match(p.err.join(""), /Watchdog: .* failed 2 times in a row; stopping the app/);
+    assert.match(
+      p.err.join(""),
+      /Watchdog: .* failed 2 times in a row; stopping the app/,
+    );
     assert.equal(await Deno.readTextFile(`${tmp}/stopped`), "stopped");
   } finally {
     await Deno.remove(tmp, { recursive: true });

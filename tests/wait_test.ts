@@ -18,7 +18,16 @@ Deno.test("wait hands over by exec: the command keeps preflight's PID, has no ig
   // would otherwise inherit its ignored real-time signals 32 and 33.
   const launch = new URL("./fixtures/launch.py", import.meta.url).pathname;
   const child = new Deno.Command("/usr/bin/python3", {
-    args: [launch, "--", ...preflightArgv(), "wait", `tcp://127.0.0.1:${port}`, "--", "sleep", "30"],
+    args: [
+      launch,
+      "--",
+      ...preflightArgv(),
+      "wait",
+      `tcp://127.0.0.1:${port}`,
+      "--",
+      "sleep",
+      "30",
+    ],
     env: { PATH: Deno.env.get("PATH")!, FOO: "bar baz" },
     clearEnv: true,
     stdin: "null",
@@ -29,15 +38,19 @@ Deno.test("wait hands over by exec: the command keeps preflight's PID, has no ig
     let cmdline = "";
     for (let i = 0; i < 400 && !cmdline.startsWith("sleep"); i++) {
       await new Promise((r) => setTimeout(r, 25));
-      cmdline = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`)).replaceAll("\0", " ");
+      cmdline = (await Deno.readTextFile(`/proc/${child.pid}/cmdline`))
+        .replaceAll("\0", " ");
     }
     assert.match(cmdline, /^sleep 30/);
     const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
     assert.equal(procField(status, "SigIgn"), "0000000000000000");
     assert.equal(procField(status, "SigBlk"), "0000000000000000");
-    const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) => Number(e.name)).sort();
+    const fds = [...Deno.readDirSync(`/proc/${child.pid}/fd`)].map((e) =>
+      Number(e.name)
+    ).sort();
     assert.deepEqual(fds, [0, 1, 2]);
-    const environ = (await Deno.readTextFile(`/proc/${child.pid}/environ`)).split("\0");
+    const environ = (await Deno.readTextFile(`/proc/${child.pid}/environ`))
+      .split("\0");
     assert.ok(environ.includes("FOO=bar baz"), environ.join("\n"));
     assert.ok(environ.includes("PREFLIGHT_WAIT=ready"), environ.join("\n"));
   } finally {
@@ -51,15 +64,29 @@ Deno.test("wait exits 0 when every target is ready and 124 when one is not ready
   await using pg = await startPostgres();
   let r = await runPreflight(["wait", pg.url(), `tcp://127.0.0.1:${pg.port}`]);
   assert.equal(r.code, 0, r.stderr);
-  r = await runPreflight(["wait", "--timeout", "500ms", pg.url(), `tcp://127.0.0.1:${closedPort()}`]);
+  r = await runPreflight([
+    "wait",
+    "--timeout",
+    "500ms",
+    pg.url(),
+    `tcp://127.0.0.1:${closedPort()}`,
+  ]);
   assert.equal(r.code, 124, r.stderr);
   assert.match(r.stderr, /connection refused/);
 });
 
 Deno.test("a wrong password ends the wait at once with the server's message instead of burning the budget", async () => {
-  await using pg = await startPostgres({ auth: "scram", password: "right-pw-3b1c" });
+  await using pg = await startPostgres({
+    auth: "scram",
+    password: "right-pw-3b1c",
+  });
   const t0 = performance.now();
-  const r = await runPreflight(["wait", "--timeout", "60s", pg.url("postgres", "wrong-pw-8e2d", "postgres")]);
+  const r = await runPreflight([
+    "wait",
+    "--timeout",
+    "60s",
+    pg.url("postgres", "wrong-pw-8e2d", "postgres"),
+  ]);
   const ms = performance.now() - t0;
   assert.equal(r.code, 124, r.stderr);
   assert.match(r.stderr, /password authentication failed for user "postgres"/);
@@ -70,7 +97,12 @@ Deno.test("a wrong password ends the wait at once with the server's message inst
 Deno.test("an accept-then-close proxy is never reported ready as postgres:// or redis://", async () => {
   await using proxy = await startFaultServer("accept-close");
   for (const scheme of ["postgres", "redis"]) {
-    const r = await runPreflight(["wait", "--timeout", "700ms", `${scheme}://127.0.0.1:${proxy.port}`]);
+    const r = await runPreflight([
+      "wait",
+      "--timeout",
+      "700ms",
+      `${scheme}://127.0.0.1:${proxy.port}`,
+    ]);
     assert.equal(r.code, 124, `${scheme}: ${r.stderr}`);
   }
 });

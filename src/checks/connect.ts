@@ -11,7 +11,8 @@ const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /** True for an IPv4 or IPv6 literal (no name resolution needed). */
 export function isIpLiteral(host: string): boolean {
-  return IPV4.test(host) || (host.includes(":") && /^[0-9a-f:.%a-z]+$/i.test(host));
+  return IPV4.test(host) ||
+    (host.includes(":") && /^[0-9a-f:.%a-z]+$/i.test(host));
 }
 
 /** Resolves a host name to every address, as getaddrinfo does (/etc/hosts included). */
