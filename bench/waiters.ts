@@ -1,0 +1,124 @@
+/**
+ * The waiting tools compared: preflight, the old entrypoint's `nc -z` loop,
+ * Debian's `wait-for-it` and npm's `wait-on`. Each waits for one TCP port
+ * (preflight for a PostgreSQL target) and then runs a command.
+ */
+import { preflightArgv } from "../tests/_cli.ts";
+import { cleanEnv, runCapture, shJoin, shQuote } from "./proc.ts";
+
+/** One waiting tool. */
+export interface Waiter {
+  readonly name: string;
+  /** The command line that waits for `port` and then runs `cmd`. */
+  argv(port: number, cmd: readonly string[]): string[];
+  /** The same, as shown in the report, with PORT and CMD placeholders. */
+  readonly display: string;
+}
+
+const PROJECT = new URL("..", import.meta.url).pathname;
+
+/** `deno run -A src/main.ts wait TARGET -- CMD`, target built by `scheme`. */
+export function preflightWaiter(scheme: "postgres" | "tcp"): Waiter {
+  return {
+    name: "preflight",
+    argv: (port, cmd) => [
+      ...preflightArgv(),
+      "wait",
+      `${scheme}://127.0.0.1:${port}`,
+      "--",
+      ...cmd,
+    ],
+    display: `deno run -A src/main.ts wait ${scheme}://127.0.0.1:PORT -- CMD`,
+  };
+}
+
+/** The old entrypoint.sh loop: `nc -z` once a second. */
+export const ncLoop: Waiter = {
+  name: "nc loop",
+  argv: (port, cmd) => [
+    "sh",
+    "-c",
+    `until nc -z 127.0.0.1 ${port}; do sleep 1; done; ${shJoin(cmd)}`,
+  ],
+  display: "sh -c 'until nc -z 127.0.0.1 PORT; do sleep 1; done; CMD'",
+};
+
+/** Debian's `wait-for-it` (bash, 1 s polling). */
+export const waitForIt: Waiter = {
+  name: "wait-for-it",
+  argv: (port, cmd) => [
+    "wait-for-it",
+    `127.0.0.1:${port}`,
+    "-t",
+    "60",
+    "--",
+    ...cmd,
+  ],
+  display: "wait-for-it 127.0.0.1:PORT -t 60 -- CMD",
+};
+
+/** npm's `wait-on` (Node, default 250 ms interval), installed at `bin`. */
+export function waitOn(bin: string): Waiter {
+  return {
+    name: "wait-on",
+    argv: (port, cmd) => [
+      "sh",
+      "-c",
+      `${shQuote(bin)} -t 60000 tcp:127.0.0.1:${port} && ${shJoin(cmd)}`,
+    ],
+    display: "sh -c 'wait-on -t 60000 tcp:127.0.0.1:PORT && CMD'",
+  };
+}
+
+/**
+ * Installs wait-on@8 once into .tmp/bench/ (git-ignored) and returns its
+ * executable and version, or the reason it could not be installed.
+ */
+export async function installWaitOn(): Promise<
+  { bin: string; version: string } | { error: string }
+> {
+  const dir = `${PROJECT}.tmp/bench/wait-on`;
+  const bin = `${dir}/node_modules/.bin/wait-on`;
+  const pkg = `${dir}/node_modules/wait-on/package.json`;
+  const installed = async () => {
+    try {
+      const { version } = JSON.parse(await Deno.readTextFile(pkg));
+      await Deno.stat(bin);
+      return String(version);
+    } catch {
+      return undefined;
+    }
+  };
+  let version = await installed();
+  if (version?.startsWith("8.")) return { bin, version };
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    `${dir}/package.json`,
+    '{ "private": true }\n',
+  );
+  const out = await runCapture(
+    [
+      "npm",
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      "wait-on@8",
+    ],
+    { env: cleanEnv(), cwd: dir, timeoutMs: 180_000 },
+  ).catch((e) => ({
+    code: -1,
+    stdout: "",
+    stderr: String(e),
+    timedOut: false,
+  }));
+  version = await installed();
+  if (out.code !== 0 || !version) {
+    return {
+      error: `npm install wait-on@8 failed (code ${out.code}): ${
+        (out.stderr || out.stdout).trim().split("\n").slice(-3).join(" ")
+      }`,
+    };
+  }
+  return { bin, version };
+}
