@@ -1,0 +1,257 @@
+/**
+ * A small wrapper of the `docker` CLI for `doctor` and `restart`: the
+ * `docker compose` argv with `-f` and `--project-directory`, every call
+ * bounded by a timeout (the child is killed when it runs out), and the JSON
+ * outputs parsed. Nothing here talks to the Docker API directly, so it works
+ * wherever `docker compose` works: Linux, macOS and Windows, local or remote
+ * engines (DOCKER_HOST, contexts).
+ */
+import { formatDuration } from "../config/duration.ts";
+import { scrub } from "../config/redact.ts";
+import { type ComposeContainer, parseComposePs } from "./parse_ps.ts";
+import { type ContainerState, parseInspect } from "./parse_inspect.ts";
+
+/** How to reach one Compose project. */
+export interface ComposeOptions {
+  /** `-f FILE` for each (Compose's own lookup when empty). */
+  readonly files: readonly string[];
+  /** `--project-directory DIR`. */
+  readonly projectDirectory?: string;
+  /** Environment of the `docker` process (default: inherited). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The executable, default `docker` (found on PATH; `docker.exe` on Windows). */
+  readonly docker?: string;
+}
+
+/** What one `docker` run printed. */
+export interface DockerResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** There is no usable `docker compose`: the CLI is missing or has no compose plugin. */
+export class ComposeUnavailableError extends Error {
+  override name = "ComposeUnavailableError";
+}
+
+/** A `docker` command failed (non-zero exit, timeout, unreadable output). */
+export class DockerCommandError extends Error {
+  override name = "DockerCommandError";
+}
+
+/** The argv after `docker` for `docker compose [-f F]... [--project-directory D] ARGS`. */
+export function composeArgv(
+  opts: ComposeOptions,
+  args: readonly string[],
+): string[] {
+  const out = ["compose"];
+  for (const f of opts.files) out.push("-f", f);
+  if (opts.projectDirectory !== undefined) {
+    out.push("--project-directory", opts.projectDirectory);
+  }
+  return [...out, ...args];
+}
+
+/** The first non-empty line of a command's error output, scrubbed. */
+export function firstLine(text: string): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "");
+  return scrub(line ?? "");
+}
+
+/**
+ * Runs `docker ARGS`, killing it when `timeoutMs` passes or `signal` aborts.
+ * Throws {@linkcode ComposeUnavailableError} when the executable is missing,
+ * {@linkcode DockerCommandError} on a timeout; a non-zero exit is returned.
+ */
+export async function runDocker(
+  opts: ComposeOptions,
+  args: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DockerResult> {
+  const docker = opts.docker ?? "docker";
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(docker, {
+      args: [...args],
+      env: opts.env ? { ...opts.env } : undefined,
+      clearEnv: opts.env !== undefined,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new ComposeUnavailableError(`'${docker}' was not found on PATH`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new ComposeUnavailableError(
+        `'${docker}' cannot be run (permission denied)`,
+      );
+    }
+    throw new ComposeUnavailableError(
+      `'${docker}' cannot be run: ${(e as Error).message.split("\n")[0]}`,
+    );
+  }
+  let expired: "timeout" | "aborted" | undefined;
+  const kill = (why: "timeout" | "aborted") => {
+    expired ??= why;
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already exited */ }
+  };
+  const timer = setTimeout(() => kill("timeout"), Math.max(0, timeoutMs));
+  const onAbort = () => kill("aborted");
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const out = await child.output();
+    if (expired) {
+      throw new DockerCommandError(
+        `docker ${shortArgs(args)} ${
+          expired === "timeout"
+            ? `did not finish within ${formatDuration(timeoutMs)}`
+            : "was aborted"
+        }`,
+      );
+    }
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** `compose ps` for messages: the subcommand without -f/--project-directory. */
+function shortArgs(args: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "-f" || args[i] === "--project-directory") i++;
+    else out.push(args[i]);
+  }
+  return out.slice(0, 3).join(" ");
+}
+
+/** Runs a compose subcommand and fails on a non-zero exit. */
+async function compose(
+  opts: ComposeOptions,
+  args: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DockerResult> {
+  const res = await runDocker(opts, composeArgv(opts, args), timeoutMs, signal);
+  if (res.code !== 0) {
+    throw new DockerCommandError(
+      `docker compose ${args[0]} failed (exit ${res.code})${
+        firstLine(res.stderr) ? `: ${firstLine(res.stderr)}` : ""
+      }`,
+    );
+  }
+  return res;
+}
+
+/**
+ * The Compose version (from `docker compose version`), or
+ * {@linkcode ComposeUnavailableError} with the reason: no `docker` on PATH,
+ * no compose plugin, or no answer in time.
+ */
+export async function composeVersion(
+  opts: ComposeOptions,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  let res: DockerResult;
+  try {
+    res = await runDocker(opts, ["compose", "version"], timeoutMs, signal);
+  } catch (e) {
+    if (e instanceof ComposeUnavailableError) throw e;
+    throw new ComposeUnavailableError((e as Error).message);
+  }
+  if (res.code !== 0) {
+    throw new ComposeUnavailableError(
+      firstLine(res.stderr) || firstLine(res.stdout) ||
+        `docker compose version exited with code ${res.code}`,
+    );
+  }
+  return firstLine(res.stdout).replace(/^Docker Compose version\s+/i, "");
+}
+
+/** The project's containers (stopped ones included), optionally of one service. */
+export async function listContainers(
+  opts: ComposeOptions,
+  service: string | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ComposeContainer[]> {
+  const args = ["ps", "--all", "--format", "json"];
+  if (service !== undefined) args.push(service);
+  const res = await compose(opts, args, timeoutMs, signal);
+  try {
+    return parseComposePs(res.stdout);
+  } catch (e) {
+    throw new DockerCommandError((e as Error).message);
+  }
+}
+
+/** `docker inspect` of containers by ID or name. */
+export async function inspectContainers(
+  opts: ComposeOptions,
+  ids: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ContainerState[]> {
+  if (ids.length === 0) return [];
+  const res = await runDocker(
+    opts,
+    ["inspect", "--type", "container", ...ids],
+    timeoutMs,
+    signal,
+  );
+  if (res.code !== 0) {
+    throw new DockerCommandError(
+      `docker inspect failed (exit ${res.code})${
+        firstLine(res.stderr) ? `: ${firstLine(res.stderr)}` : ""
+      }`,
+    );
+  }
+  try {
+    return parseInspect(res.stdout);
+  } catch (e) {
+    throw new DockerCommandError((e as Error).message);
+  }
+}
+
+/** `docker compose restart SERVICE`; returns what it printed. */
+export async function restartService(
+  opts: ComposeOptions,
+  service: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DockerResult> {
+  return await compose(opts, ["restart", service], timeoutMs, signal);
+}
+
+/** The service's log lines since `since` (RFC 3339, daemon clock), the last `tail` of them. */
+export async function serviceLogs(
+  opts: ComposeOptions,
+  service: string,
+  since: string,
+  tail: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
+  const res = await compose(
+    opts,
+    ["logs", "--no-color", "--since", since, "--tail", String(tail), service],
+    timeoutMs,
+    signal,
+  );
+  // The lines are on stdout; stderr holds Compose's own warnings.
+  return res.stdout;
+}

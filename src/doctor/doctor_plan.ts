@@ -1,0 +1,112 @@
+/**
+ * What `doctor` will check, derived from the configuration with the same
+ * variables and defaults as `run`, and validated before anything is
+ * contacted: an invalid DB_PORT, URL or table name is a ConfigError (exit 2),
+ * not a failed line.
+ */
+import { ConfigError } from "../errors.ts";
+import { hostPort, parseTarget, type Target } from "../checks/target.ts";
+import {
+  appPort,
+  databaseTarget,
+  lockDatabase,
+  redisTarget,
+} from "../config/stack_env.ts";
+import type { Config } from "../config/resolve_options.ts";
+import type { ComposeOptions } from "../compose/compose_cli.ts";
+
+/** Everything `doctor` checks, and how long each check may take. */
+export interface DoctorPlan {
+  /** The server, `pg_isready`-level (no credentials). */
+  readonly database: Target;
+  /** The login, when credentials are known. */
+  readonly login?: Target;
+  /** Table holding the migration revision (`--version-table`). */
+  readonly versionTable: string;
+  readonly redis?: Target;
+  readonly queues: readonly string[];
+  readonly health: Target;
+  readonly compose: ComposeOptions;
+  /** Time limit of each check, in ms (`--timeout`). */
+  readonly timeoutMs: number;
+}
+
+const TABLE = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+
+/** The default health URL: `http://127.0.0.1:${PORT:-8000}/health`. */
+export function defaultHealthUrl(
+  env: Readonly<Record<string, string>>,
+): string {
+  return `http://127.0.0.1:${appPort(env)}/health`;
+}
+
+/**
+ * Builds and validates the plan; throws ConfigError on invalid input.
+ * `composeEnv` is the environment `docker` gets (default the config's): the
+ * environment before `./.env` was merged, since Compose reads its project's
+ * `.env` itself.
+ */
+export function planDoctor(
+  config: Config,
+  composeEnv: Readonly<Record<string, string>> = config.env,
+): DoctorPlan {
+  const { options, env, sources } = config;
+  const db = databaseTarget(env);
+  if (db.scheme !== "postgres") {
+    throw new ConfigError(
+      `Invalid DATABASE_URL '${db.id}': expected a postgres:// or postgresql:// URL`,
+    );
+  }
+  const database = parseTarget(`postgres://${hostPort(db)}`, "DB_HOST/DB_PORT");
+  const login = lockDatabase(env);
+  if (!TABLE.test(options.versionTable)) {
+    throw new ConfigError(
+      `Invalid ${
+        sources.versionTable === "default"
+          ? "--version-table"
+          : sources.versionTable
+      } '${options.versionTable}': expected a table name, optionally with its schema (alembic_version, app.alembic_version)`,
+    );
+  }
+  const redis = redisTarget(env);
+  if (redis && redis.scheme !== "redis" && redis.scheme !== "rediss") {
+    throw new ConfigError(
+      `Invalid REDIS_URL '${redis.id}': expected a redis:// or rediss:// URL`,
+    );
+  }
+  const healthSource = options.healthUrl !== undefined
+    ? (sources.healthUrl === "default" ? "--health-url" : sources.healthUrl)
+    : "PORT";
+  const health = parseTarget(
+    options.healthUrl ?? defaultHealthUrl(env),
+    healthSource,
+  );
+  if (health.scheme !== "http" && health.scheme !== "https") {
+    throw new ConfigError(
+      `Invalid ${healthSource} '${health.id}': expected an http:// or https:// URL`,
+    );
+  }
+  for (const q of options.queue) {
+    if (q.length > 200) {
+      throw new ConfigError(
+        `Invalid --queue '${
+          q.slice(0, 40)
+        }...': expected a queue name up to 200 characters`,
+      );
+    }
+  }
+  return {
+    database,
+    login,
+    versionTable: options.versionTable,
+    redis,
+    queues: options.queue.length > 0 ? [...new Set(options.queue)] : ["celery"],
+    health,
+    compose: {
+      files: options.file,
+      projectDirectory: options.projectDirectory,
+      env: composeEnv,
+    },
+    timeoutMs: options.timeout,
+  };
+}

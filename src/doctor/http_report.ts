@@ -1,0 +1,148 @@
+/**
+ * The app line of `doctor`: one `GET` of the health URL, bounded by the
+ * per-check timeout. It passes on a 2xx status; the message shows the
+ * status, and the top-level fields of a JSON body (`status=ok,
+ * database=ok`), which `--json` carries whole under `data.body`. Redirects
+ * are not followed, as in the readiness check.
+ */
+import { hostPort } from "../checks/target.ts";
+import { formatDuration } from "../config/duration.ts";
+import { redactUrl, scrub } from "../config/redact.ts";
+import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { type CheckLine, line, since } from "./check_line.ts";
+import type { DoctorPlan } from "./doctor_plan.ts";
+
+/** Largest body read, in bytes. */
+const MAX_BODY = 64 * 1024;
+
+/** `key=value` pairs of a JSON object's fields, nested objects flattened with dots. */
+export function bodyFields(body: unknown, max = 12): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (out.length >= max) return;
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.length === 0 && path) out.push(`${path}={}`);
+      for (const [k, child] of entries) walk(child, path ? `${path}.${k}` : k);
+      return;
+    }
+    const text = Array.isArray(v)
+      ? `[${v.length} item${v.length === 1 ? "" : "s"}]`
+      : typeof v === "string"
+      ? v
+      : JSON.stringify(v);
+    out.push(
+      `${path || "body"}=${
+        text.length > 60 ? text.slice(0, 57) + "..." : text
+      }`,
+    );
+  };
+  walk(body, "");
+  return out;
+}
+
+async function readBody(res: Response, limit: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(all.subarray(0, limit));
+}
+
+/** A one-line reason for a fetch failure, in the readiness check's words. */
+function fetchReason(e: unknown, where: string, host: string): string {
+  const err = e as Error & { cause?: unknown };
+  const cause = err?.cause instanceof Error ? err.cause.message : "";
+  const msg = `${err?.message ?? String(e)} ${cause}`;
+  if (/certificate/i.test(msg)) {
+    return `TLS certificate error from ${where}: ${msg.split("\n")[0].trim()}`;
+  }
+  if (/connection refused/i.test(msg)) return `connection refused by ${where}`;
+  if (/connection reset/i.test(msg)) return `connection reset by ${where}`;
+  if (/dns error|failed to lookup address/i.test(msg)) {
+    return `host '${host}' does not resolve`;
+  }
+  return `no HTTP response from ${where}: ${msg.split("\n")[0].trim()}`;
+}
+
+/** The app's health line. */
+export async function httpReport(
+  plan: DoctorPlan,
+  signal: AbortSignal,
+): Promise<CheckLine[]> {
+  const target = plan.health;
+  const where = hostPort(target);
+  const t0 = performance.now();
+  const deadline = timeoutSignal(plan.timeoutMs, signal);
+  try {
+    const res = await fetch(target.url, {
+      method: "GET",
+      redirect: "manual",
+      signal: deadline.signal,
+      headers: { "user-agent": "preflight doctor", accept: "application/json" },
+    });
+    const text = await readBody(res, MAX_BODY);
+    const latency = since(t0);
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch { /* not JSON: no fields to show */ }
+    const fields = bodyFields(body);
+    const ok = res.status >= 200 && res.status < 300;
+    const location = res.headers.get("location");
+    const detail = [
+      `HTTP ${res.status}`,
+      ...(res.status >= 300 && res.status < 400 && location
+        ? [`redirect to '${redactUrl(location)}', not followed`]
+        : []),
+      ...(fields.length > 0 ? [fields.join(", ")] : []),
+    ].join(" · ");
+    return [
+      line("app", "health", ok ? "pass" : "fail", scrub(detail), {
+        target: target.id,
+        latency_ms: latency,
+        value: res.status,
+        data: {
+          status: res.status,
+          content_type: res.headers.get("content-type"),
+          body: body !== null && typeof body === "object" ? body : null,
+        },
+      }),
+    ];
+  } catch (e) {
+    const timedOut = deadline.signal.aborted && !signal.aborted;
+    return [
+      line(
+        "app",
+        "health",
+        "fail",
+        scrub(
+          timedOut
+            ? `no HTTP response from ${where} within ${
+              formatDuration(plan.timeoutMs)
+            }`
+            : fetchReason(e, where, target.host),
+        ),
+        { target: target.id, latency_ms: since(t0) },
+      ),
+    ];
+  } finally {
+    deadline.dispose();
+  }
+}
