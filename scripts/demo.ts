@@ -125,6 +125,17 @@ async function main(): Promise<number> {
   const healthUrl = `http://127.0.0.1:${appPort}/health`;
 
   say("preflight demo: a database that starts late, a migration, an app.");
+  // PGlite takes a few seconds to compile and initialise, blocking this
+  // process meanwhile; done first, so preflight's lines are relayed as they
+  // come and the database opens its port exactly DB_DELAY_MS after
+  // preflight starts.
+  const t0 = performance.now();
+  const db = await PGlite.create();
+  say(
+    `Embedded PostgreSQL (PGlite) initialised in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    }s.`,
+  );
   say(
     `PostgreSQL will listen on 127.0.0.1:${dbPort} in ${
       DB_DELAY_MS / 1000
@@ -190,7 +201,6 @@ async function main(): Promise<number> {
     forward(child.stderr, onLine),
   ]);
 
-  let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   let code = 1;
   let steps: Promise<number> | undefined;
@@ -218,11 +228,7 @@ async function main(): Promise<number> {
   try {
     const exitedEarly = child.status.then((s) => s);
     steps = (async () => {
-      // PGlite takes a few seconds to compile and initialise; that runs
-      // while preflight waits, and the port opens no earlier than the delay.
-      const creating = PGlite.create();
       await sleep(DB_DELAY_MS);
-      db = await creating;
       // Interrupted meanwhile: the finally block below cleans up.
       if (stopping) return 130;
       server = new PGLiteSocketServer({
@@ -268,6 +274,7 @@ async function main(): Promise<number> {
         stdout: "piped",
         stderr: "piped",
       }).output();
+      if (stopping) return 130;
       const probeOut = new TextDecoder().decode(probe.stdout).trim();
       const probeErr = new TextDecoder().decode(probe.stderr).trim();
       console.log(probeOut);
@@ -307,7 +314,7 @@ async function main(): Promise<number> {
     await orAfter(steps ?? Promise.resolve(0), 5_000, undefined);
     await orAfter(output, 5_000, undefined);
     await server?.stop();
-    await db?.close();
+    await db.close();
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
     say(
       `Cleaned up: app and preflight stopped, PostgreSQL closed (it lived in memory). Exit ${code}.`,
