@@ -28,10 +28,12 @@ const APP_START_DEADLINE_MS = 50_000;
 const APP_STOP_MS = 15_000;
 /**
  * PGlite is a single-session database; pglite-socket multiplexes client
- * connections onto that session. preflight's readiness probe, its lock
- * connection (held during the whole migration), the migration and the app
- * each connect, and the first two overlap the others, so the default of one
- * connection would refuse the migration while the lock is held.
+ * connections onto that one session. preflight's lock connection stays open
+ * during the whole migration, so with pglite-socket's default of one
+ * connection every migration attempt would be refused (tried: six failed
+ * attempts, exit 3). With several, all clients share the session, and with
+ * it the advisory lock: the lock excludes nothing on PGlite, which is
+ * harmless with the demo's single replica.
  */
 const MAX_CONNECTIONS = 8;
 
