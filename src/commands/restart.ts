@@ -172,6 +172,11 @@ export const restart: CommandHandler = async (ctx) => {
       signal: deadline.signal,
       callTimeoutMs: CALL_TIMEOUT_MS,
       onPoll: (cs, error) => {
+        // The final line says it; the display stays for the waits.
+        if (
+          !error && cs.length > 0 &&
+          cs.every((c) => c.verdict.phase === "healthy")
+        ) return;
         const secs = Math.round((performance.now() - t0) / 1000);
         const state = error
           ? `${service}: docker: ${error}`

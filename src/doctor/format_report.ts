@@ -82,13 +82,16 @@ export function formatText(
   }
   if (opts.summary !== false) {
     const s = report.summary;
-    const verdict = report.ok
-      ? paint(COLORS.pass, "All checks passed")
-      : paint(COLORS.fail, `${s.failed} failed`);
-    const rest = `${s.passed} passed, ${s.skipped} skipped`;
+    const took = formatDuration(report.duration_ms);
     out.push(
       "",
-      `${verdict}: ${rest} in ${formatDuration(report.duration_ms)}`,
+      report.ok
+        ? `${
+          paint(COLORS.pass, "✓ All checks passed")
+        } (${s.passed} passed, ${s.skipped} skipped) in ${took}`
+        : `${
+          paint(COLORS.fail, `✗ ${s.failed} failed`)
+        }, ${s.passed} passed, ${s.skipped} skipped in ${took}`,
     );
   }
   return scrub(out.join("\n")) + "\n";
