@@ -150,10 +150,10 @@ async function main(): Promise<number> {
     DB_PORT: String(dbPort),
     // PGlite accepts any user and password (it has no authentication) and
     // always serves the `postgres` database as the `postgres` user. Giving
-    // credentials makes preflight take the migration lock. The password is
-    // masked wherever it appears in preflight's output, even inside other
-    // words, so it must not be "postgres" here: the logs would show
-    // "***://127.0.0.1:PORT" for the database target.
+    // credentials makes preflight take the migration lock. preflight masks
+    // the password wherever it appears in its output, even inside other
+    // words, so a password such as "postgres" would turn the database
+    // target into "***://127.0.0.1:PORT"; a distinct value reads better.
     POSTGRES_USER: "postgres",
     POSTGRES_PASSWORD: "demo-password",
     POSTGRES_DB: "postgres",
