@@ -32,6 +32,7 @@ async function bounded(
   timeoutMs: number,
   signal: AbortSignal,
   fn: (signal: AbortSignal) => Promise<void>,
+  where: string,
 ): Promise<{ ms: number; error?: string }> {
   const t0 = performance.now();
   const deadline = timeoutSignal(timeoutMs, signal);
@@ -43,7 +44,7 @@ async function bounded(
     return {
       ms: since(t0),
       error: timedOut
-        ? `no answer within ${formatDuration(timeoutMs)}`
+        ? `no answer from ${where} within ${formatDuration(timeoutMs)}`
         : scrub(reasonOf(e)),
     };
   } finally {
@@ -115,9 +116,19 @@ export async function postgresReport(
   const login = plan.login;
   const loginTarget = login?.id ?? null;
   const [reach, auth] = await Promise.all([
-    bounded(ms, signal, (s) => postgresCheck(plan.database, {}).check(s)),
+    bounded(
+      ms,
+      signal,
+      (s) => postgresCheck(plan.database, {}).check(s),
+      where,
+    ),
     login
-      ? bounded(ms, signal, (s) => postgresCheck(login, {}).check(s))
+      ? bounded(
+        ms,
+        signal,
+        (s) => postgresCheck(login, {}).check(s),
+        where,
+      )
       : Promise.resolve(undefined),
   ]);
   const lines: CheckLine[] = [
@@ -169,7 +180,7 @@ export async function postgresReport(
   let facts: SessionFacts | undefined;
   const run = await bounded(ms, signal, async (s) => {
     facts = await session(login, plan.versionTable, s, ms);
-  });
+  }, where);
   if (run.error !== undefined || facts === undefined) {
     return [
       ...lines,

@@ -56,6 +56,7 @@ async function step<T>(
   timeoutMs: number,
   signal: AbortSignal,
   fn: (s: AbortSignal) => Promise<T>,
+  where: string,
 ): Promise<{ ms: number; value?: T; error?: string }> {
   const t0 = performance.now();
   const deadline = timeoutSignal(timeoutMs, signal);
@@ -66,7 +67,7 @@ async function step<T>(
     return {
       ms: since(t0),
       error: timedOut
-        ? `no answer within ${formatDuration(timeoutMs)}`
+        ? `no answer from ${where} within ${formatDuration(timeoutMs)}`
         : scrub(reasonOf(e)),
     };
   } finally {
@@ -96,7 +97,7 @@ export async function redisReport(
   }
   const ms = plan.timeoutMs;
   const where = hostPort(target);
-  const conn = await step(ms, signal, (s) => connectRedis(target, s));
+  const conn = await step(ms, signal, (s) => connectRedis(target, s), where);
   if (conn.value === undefined) {
     return [
       line("redis", "reachable", "fail", conn.error ?? "no connection", {
@@ -119,6 +120,7 @@ export async function redisReport(
       signal,
       async (s) =>
         expectType(await session.conn.command(["PING"], s), "PING", isString),
+      where,
     );
     if (ping.value !== "PONG") {
       lines.push(
@@ -148,7 +150,7 @@ export async function redisReport(
         await session.conn.command(["INFO", "server"], s),
         "INFO server",
         isString,
-      ));
+      ), where);
     const version = info.value !== undefined
       ? infoVersion(info.value)
       : undefined;
@@ -179,7 +181,7 @@ export async function redisReport(
           );
         }
         return total;
-      });
+      }, where);
       lines.push(
         count.value !== undefined
           ? line("redis", "queue", "pass", `${count.value} pending`, {
