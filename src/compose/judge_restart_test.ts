@@ -45,7 +45,9 @@ Deno.test("judgeRestart does not count a healthy status that still carries the s
 
 Deno.test("judgeRestart does not count a healthy status whose health-check runs are all from before the new start", () => {
   const v = judgeRestart(
-    state({ health: { status: "healthy", failingStreak: 0, log: [OLD_PROBE] } }),
+    state({
+      health: { status: "healthy", failingStreak: 0, log: [OLD_PROBE] },
+    }),
     BEFORE,
   );
   assertEquals(v.phase, "starting");
@@ -78,25 +80,40 @@ Deno.test("judgeRestart reports a failing health check of the new start with its
     BEFORE,
   );
   assertEquals(v.phase, "unhealthy");
-  assertEquals(v.detail, "unhealthy, health check exited 1: connection refused");
+  assertEquals(
+    v.detail,
+    "unhealthy, health check exited 1: connection refused",
+  );
 });
 
 Deno.test("judgeRestart counts a running container without a health check once it restarted", () => {
   assertEquals(judgeRestart(state({}), BEFORE).phase, "healthy");
-  assertEquals(judgeRestart(state({ startedAt: BEFORE }), BEFORE).phase, "restarting");
+  assertEquals(
+    judgeRestart(state({ startedAt: BEFORE }), BEFORE).phase,
+    "restarting",
+  );
 });
 
 Deno.test("judgeRestart gives up on a container that exited after the restart without a restart policy", () => {
   assertEquals(
-    judgeRestart(state({ status: "exited", exitCode: 3, restartPolicy: "no" }), BEFORE).phase,
+    judgeRestart(
+      state({ status: "exited", exitCode: 3, restartPolicy: "no" }),
+      BEFORE,
+    ).phase,
     "failed",
   );
   assertEquals(
-    judgeRestart(state({ status: "exited", exitCode: 3, restartPolicy: "" }), BEFORE).phase,
+    judgeRestart(
+      state({ status: "exited", exitCode: 3, restartPolicy: "" }),
+      BEFORE,
+    ).phase,
     "failed",
   );
   assertEquals(
-    judgeRestart(state({ status: "exited", exitCode: 3, restartPolicy: "always" }), BEFORE)
+    judgeRestart(
+      state({ status: "exited", exitCode: 3, restartPolicy: "always" }),
+      BEFORE,
+    )
       .phase,
     "exited",
   );
