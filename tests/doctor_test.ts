@@ -482,17 +482,20 @@ Deno.test("doctor bounds every check by --timeout and runs them at once, so dead
   await using pgHole = startFaultServer("silent");
   await using redisHole = startFaultServer("silent");
   await using httpHole = startFaultServer("silent");
+  // `docker compose ps` never answers (an engine that hangs).
+  await using docker = await standin("HANG=ps\n");
   const started = performance.now();
   const { code, report } = await doctorJson({
     DATABASE_URL: `postgres://app:pw-not-shown@127.0.0.1:${pgHole.port}/app`,
     REDIS_URL: `redis://127.0.0.1:${redisHole.port}/0`,
     PREFLIGHT_HEALTH_URL: `http://127.0.0.1:${httpHole.port}/health`,
-    PATH: "/nonexistent",
+    PATH: `${STANDIN_DIR}:${SYSTEM_PATH}`,
+    DOCKER_STANDIN_STATE: docker.dir,
   }, ["--timeout", "1s"]);
   const elapsed = performance.now() - started;
   assertEquals(code, 1, "exit code");
-  // Three dead hosts, one second each, checked at once: far below 3 x 1 s
-  // plus start-up even on a slow machine; generous bound.
+  // Four dead parts, one second each, checked at once: a few seconds with
+  // start-up even on a slow machine; generous bound.
   assert(elapsed < 10_000, `took ${Math.round(elapsed)} ms`);
   for (
     const [component, check] of [
@@ -505,10 +508,19 @@ Deno.test("doctor bounds every check by --timeout and runs them at once, so dead
     const l = find(report, component, check);
     assertEquals(l.status, "fail", `${component} ${check}`);
     assert(
-      /within 1s|timed out/.test(l.message),
+      /^no (HTTP response|answer) from 127\.0\.0\.1:\d+ within 1s$/.test(
+        l.message,
+      ),
       `${component} ${check}: ${l.message}`,
     );
   }
+  const ps = find(report, "compose", "service");
+  assertEquals(ps.status, "fail", "compose service");
+  assertEquals(
+    ps.message,
+    "docker compose ps --all did not finish within 1s",
+    "compose message",
+  );
 });
 
 Deno.test("doctor reads ./.env where the environment does not set a variable", async () => {

@@ -95,24 +95,41 @@ export async function runDocker(
     );
   }
   let expired: "timeout" | "aborted" | undefined;
-  const kill = (why: "timeout" | "aborted") => {
-    expired ??= why;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  let abandon!: () => void;
+  const abandoned = new Promise<undefined>((resolve) => {
+    abandon = () => resolve(undefined);
+  });
+  const send = (sig: Deno.Signal) => {
     try {
-      child.kill("SIGTERM");
+      child.kill(sig);
     } catch { /* already exited */ }
   };
-  const timer = setTimeout(() => kill("timeout"), Math.max(0, timeoutMs));
+  const kill = (why: "timeout" | "aborted") => {
+    if (expired) return;
+    expired = why;
+    // Windows has no SIGTERM in older Deno releases; SIGKILL is
+    // TerminateProcess there.
+    send(Deno.build.os === "windows" ? "SIGKILL" : "SIGTERM");
+    // A child that ignores SIGTERM, or a plugin process left holding the
+    // pipes, must not hang the caller: escalate, then stop waiting.
+    timers.push(setTimeout(() => send("SIGKILL"), 2000));
+    timers.push(setTimeout(abandon, 3000));
+  };
+  timers.push(setTimeout(() => kill("timeout"), Math.max(0, timeoutMs)));
   const onAbort = () => kill("aborted");
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
+  const output = child.output();
+  output.catch(() => {});
   try {
-    const out = await child.output();
-    if (expired) {
+    const out = await Promise.race([output, abandoned]);
+    if (expired || out === undefined) {
       throw new DockerCommandError(
         `docker ${shortArgs(args)} ${
-          expired === "timeout"
-            ? `did not finish within ${formatDuration(timeoutMs)}`
-            : "was aborted"
+          expired === "aborted"
+            ? "was aborted"
+            : `did not finish within ${formatDuration(timeoutMs)}`
         }`,
       );
     }
@@ -123,7 +140,7 @@ export async function runDocker(
       stderr: dec.decode(out.stderr),
     };
   } finally {
-    clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
     signal?.removeEventListener("abort", onAbort);
   }
 }
