@@ -183,7 +183,8 @@ export const restart: CommandHandler = async (ctx) => {
           : describe(service, cs);
         progress.update(
           state,
-          `${state} (${secs}s of ${formatDuration(options.timeout)})`,
+          state,
+          `${secs}s of ${formatDuration(options.timeout)}`,
         );
       },
     });

@@ -9,9 +9,11 @@ export interface Progress {
   /**
    * Shows `text`. `key` is the state the text describes without its clock:
    * a non-terminal display writes a line when the key changes or `everyMs`
-   * has passed since the last line.
+   * has passed since the last line. `clock` (e.g. "3s of 120s") leads the
+   * live line, so truncation to the terminal's width keeps it, and ends a
+   * periodic line.
    */
-  update(key: string, text: string): void;
+  update(key: string, text: string, clock?: string): void;
   /** Removes the live line (terminal) before other output follows. */
   clear(): void;
 }
@@ -45,21 +47,24 @@ export function createProgress(opts: ProgressOptions): Progress {
   let frame = 0;
   let shown = false;
   return {
-    update(key, text) {
+    update(key, text, clock) {
       if (opts.live) {
         const spin = SPINNER[frame++ % SPINNER.length];
         const mark = opts.color ? `\x1b[36m${spin}\x1b[0m` : spin;
-        const max = (opts.columns ?? 80) - 3;
-        const fit = [...text].length > max
-          ? [...text].slice(0, Math.max(1, max - 1)).join("") + "…"
-          : text;
+        // A pseudo-terminal may report 0 columns: assume 80 then.
+        const max = (opts.columns && opts.columns >= 20 ? opts.columns : 80) -
+          3;
+        const full = clock ? `[${clock}] ${text}` : text;
+        const fit = [...full].length > max
+          ? [...full].slice(0, Math.max(1, max - 1)).join("") + "…"
+          : full;
         opts.write(`\r\x1b[2K${mark} ${fit}`);
         shown = true;
         return;
       }
       const t = now();
       if (key !== lastKey || t - lastAt >= every) {
-        opts.line(text);
+        opts.line(clock ? `${text} (${clock})` : text);
         lastKey = key;
         lastAt = t;
       }

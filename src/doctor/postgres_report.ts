@@ -70,6 +70,8 @@ async function session(
     connection: { application_name: "preflight doctor" },
   });
   try {
+    // The first query opens the connection; the second is the round trip.
+    await raceAbort(sql`select 1`, signal);
     const t0 = performance.now();
     await raceAbort(sql`select 1`, signal);
     const rttMs = performance.now() - t0;
