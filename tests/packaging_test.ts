@@ -784,3 +784,17 @@ for (const [key, check] of Object.entries(envChecks)) {
     );
   });
 }
+
+Deno.test("the Dockerfile compiles with the compile task's permission flags (one place: deno.json)", async () => {
+  const { compileFlags } = await import("../scripts/compile_all.ts");
+  const df = Deno.readTextFileSync(new URL("../Dockerfile", import.meta.url));
+  const compile = parseDockerfile(df)[0].filter((i) => i.keyword === "RUN")
+    .map((i) => execForm(i.args) ?? i.args.split(/\s+/))
+    .find((argv) => argv.includes("compile"));
+  assert.ok(compile, "no deno compile in the build stage");
+  const permissions = compile.filter((w) => /^-(A|-allow-|-deny-)/.test(w));
+  assert.deepEqual(
+    permissions,
+    compileFlags().filter((w) => /^-(A|-allow-|-deny-)/.test(w)),
+  );
+});
