@@ -14,6 +14,7 @@ import { handOverRows } from "./rows_handover.ts";
 import { signalRows } from "./rows_signals.ts";
 import { disposeShared } from "./shared_postgres.ts";
 import { removeAllHostsEntries } from "./hosts_entry.ts";
+import { killAllProcesses } from "./preflight_process.ts";
 
 const REPORT = new URL("../RELIABILITY.md", import.meta.url);
 
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(sig, () => {
       removeAllHostsEntries();
+      killAllProcesses();
       console.log(`\n${sig}: cleaning up`);
       Deno.exit(130);
     });

@@ -33,6 +33,16 @@ export interface LaunchOptions {
 
 const UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"];
 
+// Processes still running, killed when the harness exits early (Ctrl-C):
+// a child outlives its parent otherwise.
+const live = new Set<PreflightProcess>();
+let unloadHooked = false;
+
+/** SIGKILLs every preflight process still running (synchronous, for exit paths). */
+export function killAllProcesses(): void {
+  for (const p of live) p.killNow();
+}
+
 /** Quotes a word for display the way a POSIX shell would need it. */
 function shellWord(w: string): string {
   return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
@@ -70,6 +80,10 @@ export class PreflightProcess implements AsyncDisposable {
   #done = false;
 
   constructor(args: readonly string[], opts: LaunchOptions = {}) {
+    if (!unloadHooked) {
+      unloadHooked = true;
+      globalThis.addEventListener("unload", killAllProcesses);
+    }
     this.command = showCommand(args, opts);
     this.#pid1Mode = opts.pid1 ?? false;
     const argv = [...(opts.pid1 ? UNSHARE : []), ...preflightArgv(), ...args];
@@ -103,10 +117,12 @@ export class PreflightProcess implements AsyncDisposable {
       if (this.#pid1Mode) await this.pid1().catch(() => {});
       this.#killAll();
     }, opts.limitMs ?? 120_000);
+    live.add(this);
     this.exited = this.#child.status.then(async (status) => {
       const ms = performance.now() - this.startedAt;
       clearTimeout(limit);
       this.#done = true;
+      live.delete(this);
       await this.#reading.catch(() => {});
       return {
         code: status.code,
@@ -200,6 +216,19 @@ export class PreflightProcess implements AsyncDisposable {
     const t = performance.now();
     Deno.kill(pid, sig);
     return t;
+  }
+
+  /** SIGKILLs the process (and its namespace's PID 1) at once, synchronously. */
+  killNow(): void {
+    if (this.#pid1Mode && this.#pid1 === undefined) {
+      try {
+        const pid = this.#child.pid;
+        const kids = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`)
+          .trim();
+        if (kids) this.#pid1 = Number(kids.split(/\s+/)[0]);
+      } catch { /* gone, or no child yet */ }
+    }
+    this.#killAll();
   }
 
   #killAll(): void {

@@ -30,12 +30,19 @@ function anchor(id: string): string {
   return `row-${id.toLowerCase().replace(/[^a-z0-9-]/g, "")}`;
 }
 
+/** A duration for people: milliseconds below a second, else seconds. */
+export function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
 function observedCell(r: RowResult): string {
   if (r.error) return `harness error: ${r.error.split("\n")[0]}`;
   const o = r.observation!;
-  const exit = o.code === null ? "" : `exit ${o.code}, `;
-  const time = `${(o.ms / 1000).toFixed(2)} s`;
-  return `${exit}${time}${o.keyLine ? ` — ${code(o.keyLine)}` : ""}`;
+  const exit = o.code === null ? "" : `exit ${o.code} `;
+  const time = `${exit}after ${duration(o.ms)} (${
+    o.msLabel ?? "spawn to exit"
+  })`;
+  return `${time}${o.keyLine ? ` — ${code(o.keyLine)}` : ""}`;
 }
 
 function details(r: RowResult, n: number): string {
@@ -54,8 +61,8 @@ function details(r: RowResult, n: number): string {
     lines.push(`- Command: ${code(o.command)}`);
     lines.push(
       `- Observed: ${o.code === null ? "" : `exit ${o.code}, `}${
-        (o.ms / 1000).toFixed(2)
-      } s (${o.msLabel ?? "spawn to exit"}); row took ${
+        duration(o.ms)
+      } (${o.msLabel ?? "spawn to exit"}); row took ${
         (r.wallMs / 1000).toFixed(1)
       } s with setup`,
     );
@@ -118,6 +125,20 @@ export function renderReport(
       } |`,
     );
   });
+  const failing = results.filter((r) => !r.pass);
+  if (failing.length > 0) {
+    out.push("", "## Failing rows", "");
+    for (const r of failing) {
+      const bad = r.observation?.checks.filter((c) => !c.ok)
+        .map((c) => c.label) ?? [r.error?.split("\n")[0] ?? "harness error"];
+      out.push(
+        `- [${r.row.id}](#${
+          anchor(r.row.id)
+        }): expected: ${r.row.expected} Failed: ${bad.join("; ")}.`,
+      );
+      for (const note of r.observation?.notes ?? []) out.push(`  ${note}`);
+    }
+  }
   out.push("", "## Details", "");
   results.forEach((r, i) => out.push(details(r, i + 1)));
   return out.join("\n").trimEnd() + "\n";

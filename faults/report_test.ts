@@ -44,7 +44,10 @@ Deno.test("the report says it is generated, counts failures and links every row 
   assert.match(md, /2030-01-02T03:04:05.000Z/);
   assert.match(md, /1\/2 rows pass, \*\*1 fail\*\*/);
   assert.match(md, /\| 1 \| \[ok-row\]\(#row-ok-row\)/);
-  assert.match(md, /exit 0, 1\.23 s — `\[entrypoint\] ✓ ready \\\| now`/);
+  assert.match(
+    md,
+    /exit 0 after 1\.23 s \(spawn to exit\) — `\[entrypoint\] ✓ ready \\\| now`/,
+  );
   assert.match(md, /<a id="row-broken-row"><\/a>/);
   assert.match(md, /harness error: boom \| \*\*FAIL\*\* \|/);
 });

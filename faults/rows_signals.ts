@@ -27,7 +27,7 @@ const ADVISORY_HERE =
 const PROMPT_MS = 5000;
 
 const BEFORE_RULE =
-  '"SIGTERM or SIGINT at any moment before the hand-over stops promptly: a running migration child gets the signal (then SIGKILL after the stop timeout), and preflight exits 128+N. This must also hold when preflight is PID 1." Exit codes: "128+N: stopped by signal N" (SIGHUP is one of preflight\'s stop signals too).';
+  '"SIGTERM or SIGINT at any moment before the hand-over stops promptly: a running migration child gets the signal (then SIGKILL after the stop timeout), and preflight exits 128+N. This must also hold when preflight is PID 1." Exit codes: "128+N: stopped by signal N" (SIGHUP rows hold preflight to the same rule: the SPEC names SIGTERM and SIGINT, and a runtime or terminal may send SIGHUP).';
 
 /** What one phase needs: how to start, when to signal, what to verify. */
 interface PhaseRun {
@@ -72,18 +72,17 @@ async function tempDir(): Promise<string> {
 const PHASES: Phase[] = [
   {
     key: "wait",
-    title: "during the wait (tcp:// target refused, 60 s budget)",
+    title: "during the wait (`run`, database refused, 60 s budget)",
     expected: (_s, n) => `Exit ${128 + n} promptly.`,
     rule: BEFORE_RULE,
     code: (n) => 128 + n,
-    setup: () => {
-      const target = `tcp://127.0.0.1:${closedPort()}`;
-      return Promise.resolve({
-        args: ["wait", "--timeout", "60s", target],
-        ready: `Waiting for ${target}`,
+    setup: () =>
+      Promise.resolve({
+        args: ["run", "--timeout", "60s", "--", "true"],
+        env: { DB_HOST: "127.0.0.1", DB_PORT: String(closedPort()) },
+        ready: "Waiting for Postgres at",
         settleMs: 200,
-      });
-    },
+      }),
   },
   {
     key: "lock-wait",
@@ -305,7 +304,8 @@ function signalRow(phase: Phase, sig: Sig, n: number): FaultRow {
           );
         }
         return observe(p, exit, {
-          keyLine: lastLine(p.stderr, /Stopped by|Starting|exited|Waiting/),
+          keyLine: lastLine(p.stderr, /Stopped by|Starting|exited|Waiting/) ||
+            lastLine(p.stderr, /./),
           ms,
           msLabel: "signal to exit",
           checks,
