@@ -27,7 +27,7 @@ const GRACE_MS = 8000;
 const PERMANENT_WITHIN_MS = 15_000;
 
 const TRANSIENT_RULE =
-  '"A host name that does not resolve yet, a refused or reset connection, a timeout and \\"starting up\\" are transient: retried until the deadline." `wait`: "Default --on-timeout here is fail (exit 124)."';
+  '"A host name that does not resolve yet, a refused or reset connection, a timeout and ‘starting up’ are transient: retried until the deadline." `wait`: "Default --on-timeout here is fail (exit 124)."';
 
 const PERMANENT_RULE =
   '"A wrong password, an unknown database or user, or a TLS certificate error is permanent: the wait for that target ends at once with the server\'s own message [...] instead of burning the whole budget."';
@@ -266,7 +266,7 @@ function standbyRow(): FaultRow {
     expected:
       "Both the pg_isready-level and the login target stay not ready while 57P03 is answered, and become ready after the promotion: exit 0, never before it.",
     rule:
-      '"`postgres://HOST:PORT`: the server answers a startup packet as accepting connections, like pg_isready: \\"the database system is starting up\\" and similar are not ready"; login target: "login succeeds and SELECT 1 returns".',
+      '"`postgres://HOST:PORT`: the server answers a startup packet as accepting connections, like pg_isready: ‘the database system is starting up’ and similar are not ready"; login target: "login succeeds and SELECT 1 returns".',
     async run() {
       const pw = newSecret();
       await using pg = await startPostgres({
