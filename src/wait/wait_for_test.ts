@@ -136,3 +136,38 @@ Deno.test("property: the poll interval is between 50 and 500 ms and never shrink
     ),
   );
 });
+
+Deno.test("only changes of state and a periodic 'Still waiting' are logged, not every attempt", async () => {
+  const lines: [string, string][] = [];
+  const log = {
+    debug: (m: string) => lines.push(["debug", m]),
+    info: (m: string) => lines.push(["info", m]),
+    warn: (m: string) => lines.push(["warn", m]),
+    error: (m: string) => lines.push(["error", m]),
+  };
+  let n = 0;
+  const flaky: Check = {
+    id: "db",
+    // The same reason over and over, then another one.
+    check: () =>
+      Promise.reject(
+        new NotReadyError(++n < 5 ? "connection refused" : "starting up"),
+      ),
+  };
+  const [r] = await waitFor([flaky], {
+    timeoutMs: 700,
+    attemptTimeoutMs: 100,
+    log,
+    stillWaitingEveryMs: 250,
+  });
+  assert.ok(r.attempts >= 8, `only ${r.attempts} attempts`);
+  const debug = lines.filter(([l]) => l === "debug").map(([, m]) => m);
+  assert.deepEqual(debug, [
+    "db not ready: connection refused",
+    "db not ready: starting up",
+  ]);
+  const still = lines.filter(([l, m]) =>
+    l === "info" && m.startsWith("Still waiting")
+  );
+  assert.ok(still.length >= 1 && still.length <= 3, JSON.stringify(lines));
+});
