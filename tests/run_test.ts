@@ -258,3 +258,19 @@ Deno.test("--on-timeout fail exits 124 when the database never comes; continue h
   assert.match(r.stdout, /status=timeout/);
   assert.match(r.stderr, /⚠️ Dependencies not ready/);
 });
+
+Deno.test("a migration child killed by a signal counts as a failed attempt with code 128+N", async () => {
+  const r = await runPreflight([
+    "run",
+    "--no-wait",
+    "--migrate-attempts",
+    "1",
+    "--",
+    "true",
+  ], {
+    MIGRATE_CMD: "/bin/sh -c 'kill -KILL $$'",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /✗ Sh exited with code 137\./);
+  assert.match(r.stderr, /⚠️ Migrations did not complete\./);
+});

@@ -3,9 +3,8 @@
  * runs as a child, preflight forwards signals, enforces the stop timeout,
  * reaps orphans when it is PID 1 and exits with the child's code, like tini.
  */
-import { SpawnError } from "../errors.ts";
 import { reapOrphans } from "./reap_orphans.ts";
-import { resolveCommand } from "./resolve_command.ts";
+import { spawnChild } from "./spawn_child.ts";
 
 /** Signals passed on to the app (SPEC "run" step 3). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
@@ -28,26 +27,6 @@ export interface SuperviseOptions {
   readonly onSignal?: (signal: Deno.Signal) => void;
 }
 
-function spawn(argv: string[], env: Record<string, string>): Deno.ChildProcess {
-  const path = resolveCommand(argv[0] ?? "", env);
-  try {
-    return new Deno.Command(path, {
-      args: argv.slice(1),
-      env,
-      clearEnv: true,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (e) {
-    const code = e instanceof Deno.errors.NotFound ? 127 : 126;
-    throw new SpawnError(
-      `Cannot run '${argv[0]}': ${(e as Error).message}`,
-      code,
-    );
-  }
-}
-
 /**
  * Runs the app as a child until it exits and resolves with its exit code
  * (128+N when signal N killed it). Throws SpawnError 127/126 when it cannot
@@ -58,7 +37,7 @@ export async function superviseApp(
   env: Record<string, string>,
   opts: SuperviseOptions,
 ): Promise<number> {
-  const child = spawn(argv, env);
+  const child = spawnChild(argv, env);
   const send = (sig: Deno.Signal) => {
     try {
       child.kill(sig);

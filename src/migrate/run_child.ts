@@ -3,37 +3,8 @@
  * (preflight got SIGTERM/SIGINT/SIGHUP), the child gets the same signal, then
  * SIGKILL after the stop timeout; the abort reason is then rethrown.
  */
-import { SignalledError, SpawnError } from "../errors.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
-
-/** Exit code of a finished child: its code, or 128+N when signal N killed it. */
-export function childExitCode(status: Deno.CommandStatus): number {
-  if (status.signal !== null) {
-    return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
-  }
-  return status.code;
-}
-
-/** Linux signal numbers of the signals a child can die of. */
-export const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-};
+import { SignalledError } from "../errors.ts";
+import { spawnChild } from "../handover/spawn_child.ts";
 
 /** Runs `argv` and resolves with its exit code (128+N when killed by signal N). */
 export async function runChild(
@@ -41,25 +12,8 @@ export async function runChild(
   env: Record<string, string>,
   opts: { signal: AbortSignal; stopTimeoutMs: number },
 ): Promise<number> {
-  const path = resolveCommand(argv[0], env);
   if (opts.signal.aborted) throw opts.signal.reason;
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(path, {
-      args: argv.slice(1),
-      env,
-      clearEnv: true,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (e) {
-    const notFound = e instanceof Deno.errors.NotFound;
-    throw new SpawnError(
-      `Cannot run '${argv[0]}': ${(e as Error).message}`,
-      notFound ? 127 : 126,
-    );
-  }
+  const child = spawnChild(argv, env);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     const reason = opts.signal.reason;
@@ -79,7 +33,8 @@ export async function runChild(
   try {
     const status = await child.status;
     if (opts.signal.aborted) throw opts.signal.reason;
-    return childExitCode(status);
+    // Deno reports 128+N for a child killed by signal N, as a shell does.
+    return status.code;
   } finally {
     opts.signal.removeEventListener("abort", onAbort);
     clearTimeout(killTimer);
