@@ -20,8 +20,9 @@ import { measureCommands, type Timing } from "./measure_commands.ts";
 import { type MemorySample, memorySample } from "./memory.ts";
 import { shJoin } from "./proc.ts";
 import {
+  type AttemptRate,
+  attemptRate,
   lateStartTrial,
-  refusedRate,
   type Scenario,
   standbyTrial,
   type Trial,
@@ -209,13 +210,50 @@ async function readiness(
     ], rows);
   }
 
-  const refused = await refusedRate();
+  // Where preflight's latency goes: noticing readiness, then handing over.
+  const split = scenarios.map(([scenario]) => {
+    const ts = trials.filter((t) =>
+      t.waiter === "preflight" && t.scenario === scenario &&
+      t.detectMs !== undefined
+    );
+    const detect = summarize(ts.map((t) => t.detectMs!));
+    const hand = summarize(ts.map((t) => t.handOverMs!));
+    return [
+      scenario,
+      ms(detect.median),
+      spread(detect),
+      ms(hand.median),
+      spread(hand),
+    ];
+  });
   report.para(
-    "error" in refused
-      ? `Attempts against a refused port: not measured (${refused.error}).`
-      : `Attempts against a refused port (nothing listening; \`strace -f -e trace=connect\` on \`preflight wait postgres://127.0.0.1:PORT --timeout 3s\`, run apart from the latency trials): ${refused.attempts} connect() calls in ${
-        refused.seconds.toFixed(2)
-      } s, at most ${refused.maxPerSecond} in any 1 s window.`,
+    "preflight's latency in two parts: *detection* = its JSON log line `✓ TARGET is ready` (`ts`, ms) minus the server's ready line; *hand-over* = the command's start minus that log line (flushing logs, resolving the command, `execve` of the app).",
+  );
+  report.table([
+    "scenario",
+    "detection median ms",
+    "IQR; min..max ms",
+    "hand-over median ms",
+    "IQR; min..max ms",
+  ], split);
+
+  const rates = {
+    refused: await attemptRate("refused"),
+    "57P03": await attemptRate("57P03"),
+  };
+  report.para(
+    "Attempts per second seen from the client: `strace -f -e trace=connect -ttt` on `preflight wait postgres://127.0.0.1:PORT --timeout 3s`, apart from the latency trials, against a port nobody listens on (refused connections leave no server log) and against a standby answering 57P03. These timestamps are taken at the system call; the server's `log_connections` lines above are written after a fork and jitter by a few milliseconds, so they can put one extra attempt into a 1 s window.",
+  );
+  report.table(
+    ["target state", "connect() calls", "seconds", "max in any 1 s window"],
+    Object.entries(rates).map(([phase, r]) =>
+      "error" in r ? [phase, `not measured: ${r.error}`, "", ""] : [
+        phase,
+        String(r.attempts),
+        r.seconds.toFixed(2),
+        String(r.maxPerSecond),
+      ]
+    ),
   );
 
   const mine = trials.filter((t) => t.waiter === "preflight");
@@ -241,16 +279,17 @@ async function readiness(
     yesNo(early === 0 && mine.length === mineOk.length),
   ]);
   const maxLogged = Math.max(0, ...mine.map((t) => t.maxPerSecond));
-  const maxRefused = "error" in refused ? undefined : refused.maxPerSecond;
+  const traced = Object.values(rates).filter((r) => !("error" in r)).map((
+    r,
+  ) => (r as AttemptRate).maxPerSecond);
   verdicts.rows.push([
     `≤ ${TARGET_ATTEMPTS_PER_S} attempts/s per target`,
-    `max ${maxLogged}/s (server log, 57P03 phase)${
-      maxRefused === undefined ? "" : `, ${maxRefused}/s (refused, strace)`
-    }`,
-    yesNo(
-      maxLogged <= TARGET_ATTEMPTS_PER_S &&
-        (maxRefused ?? 0) <= TARGET_ATTEMPTS_PER_S,
-    ),
+    `client side (strace): max ${
+      traced.length ? Math.max(...traced) : "n/a"
+    }/s (refused and 57P03); server log (±ms jitter): max ${maxLogged}/s`,
+    traced.length === 2
+      ? yesNo(Math.max(...traced) <= TARGET_ATTEMPTS_PER_S)
+      : "not measured",
   ]);
   for (const w of waiters.filter((w) => w.name !== "preflight")) {
     const parts = scenarios.map(([scenario]) => {
@@ -576,7 +615,11 @@ async function main(): Promise<void> {
   );
 
   const installed = await installWaitOn();
-  const waiters: Waiter[] = [preflightWaiter("postgres"), ncLoop, waitForIt];
+  const waiters: Waiter[] = [
+    preflightWaiter("postgres", true),
+    ncLoop,
+    waitForIt,
+  ];
   if ("bin" in installed) waiters.push(waitOn(installed.bin));
   else report.progress(`wait-on skipped: ${installed.error}`);
 

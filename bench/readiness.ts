@@ -29,6 +29,10 @@ export interface Trial {
   /** Command start minus the ready line, ms (negative: early). */
   readonly latencyMs?: number;
   readonly early?: boolean;
+  /** preflight only: its "is ready" log line minus the ready line, ms. */
+  readonly detectMs?: number;
+  /** preflight only: command start minus its "is ready" log line, ms. */
+  readonly handOverMs?: number;
   /** Connections the server logged after the waiter started (only it connects). */
   readonly attempts: number;
   /** Most connections in any 1 s window. */
@@ -70,7 +74,14 @@ function evaluate(
     return { ...base, error: why };
   }
   // Truncated log milliseconds can only make "early" rarer, never invent it.
-  return { ...base, latencyMs: start - ready, early: start < ready };
+  const detected = waiter.detectedAt?.(out.stderr);
+  return {
+    ...base,
+    latencyMs: start - ready,
+    early: start < ready,
+    detectMs: detected === undefined ? undefined : detected - ready,
+    handOverMs: detected === undefined ? undefined : start - detected,
+  };
 }
 
 /** One trial of the late-start scenario. */
@@ -118,20 +129,36 @@ export async function standbyTrial(waiter: Waiter): Promise<Trial> {
   }
 }
 
-/** Connection attempts preflight made against a refused port, per second. */
-export interface RefusedRate {
+/** Connection attempts preflight made in 3 s, seen from the client side. */
+export interface AttemptRate {
   readonly attempts: number;
   readonly seconds: number;
   readonly maxPerSecond: number;
 }
 
 /**
- * Counts preflight's connect() calls to a port nobody listens on for 3 s,
- * with `strace` (a refused connection leaves no trace on any server). Run
- * apart from the latency trials, since tracing slows the process.
+ * Counts preflight's connect() calls to a target that is not ready, for 3 s,
+ * with `strace` timestamps taken at the system call (exact, unlike server
+ * log lines, which are written after a fork and jitter by a few ms). Either
+ * nothing listens (`refused`; no server could count those) or a standby
+ * answers 57P03. Run apart from the latency trials: tracing slows the process.
  */
-export async function refusedRate(): Promise<RefusedRate | { error: string }> {
-  const port = freePort();
+export async function attemptRate(
+  phase: "refused" | "57P03",
+): Promise<AttemptRate | { error: string }> {
+  const pg = phase === "57P03"
+    ? await startPostgres({ standby: true })
+    : undefined;
+  try {
+    return await straceRate(pg?.port ?? freePort());
+  } finally {
+    await pg?.cleanup();
+  }
+}
+
+async function straceRate(
+  port: number,
+): Promise<AttemptRate | { error: string }> {
   const file = await Deno.makeTempFile({ prefix: "preflight-bench-strace-" });
   try {
     const out = await runCapture([

@@ -13,23 +13,53 @@ export interface Waiter {
   argv(port: number, cmd: readonly string[]): string[];
   /** The same, as shown in the report, with PORT and CMD placeholders. */
   readonly display: string;
+  /**
+   * When the tool logged that the target was ready (wall-clock ms), from
+   * its standard error; only preflight says so with a timestamp.
+   */
+  detectedAt?(stderr: string): number | undefined;
 }
 
 const PROJECT = new URL("..", import.meta.url).pathname;
 
-/** `deno run -A src/main.ts wait TARGET -- CMD`, target built by `scheme`. */
-export function preflightWaiter(scheme: "postgres" | "tcp"): Waiter {
+/**
+ * `deno run -A src/main.ts wait [--log-format json] TARGET -- CMD`, target
+ * built by `scheme`. JSON logs carry a timestamp, which splits the latency
+ * into detection and hand-over.
+ */
+export function preflightWaiter(
+  scheme: "postgres" | "tcp",
+  jsonLog = false,
+): Waiter {
+  const log = jsonLog ? ["--log-format", "json"] : [];
   return {
     name: "preflight",
     argv: (port, cmd) => [
       ...preflightArgv(),
       "wait",
+      ...log,
       `${scheme}://127.0.0.1:${port}`,
       "--",
       ...cmd,
     ],
-    display: `deno run -A src/main.ts wait ${scheme}://127.0.0.1:PORT -- CMD`,
+    display: [
+      "deno run -A src/main.ts wait",
+      ...log,
+      `${scheme}://127.0.0.1:PORT -- CMD`,
+    ].join(" "),
+    detectedAt: jsonLog ? readyLogTime : undefined,
   };
+}
+
+/** The `ts` of preflight's JSON "✓ TARGET is ready" line. */
+function readyLogTime(stderr: string): number | undefined {
+  for (const line of stderr.split("\n")) {
+    try {
+      const rec = JSON.parse(line);
+      if (/ is ready\b/.test(rec.msg ?? "")) return Date.parse(rec.ts);
+    } catch { /* not a JSON line */ }
+  }
+  return undefined;
 }
 
 /** The old entrypoint.sh loop: `nc -z` once a second. */
