@@ -1,0 +1,1039 @@
+/**
+ * The docs cannot drift from the binary: every `preflight` command shown in
+ * docs/*.md and README.md is parsed by preflight's own parser, the ones that
+ * need no Docker engine or cluster are run, the Kubernetes manifests are
+ * parsed and their commands validated, and the log lines and markers shown
+ * are checked against the log calls in src/.
+ *
+ * Conventions for fenced blocks in docs/*.md:
+ *   ```sh            each line runs offline (no server), expected exit 0
+ *   ```sh exit=N     same, expected exit N
+ *   ```sh stack      each line runs against a throwaway stack started here:
+ *                    PostgreSQL (migrated), Redis and the example app, with
+ *                    the host's view of `.env` in the environment (DB_HOST,
+ *                    DB_PORT, POSTGRES_*, REDIS_URL, PORT), in
+ *                    examples/backend (alembic.ini), no `docker` on PATH
+ *   ```sh no-run     needs Docker or a cluster: `preflight` lines are only
+ *                    parsed (and `docker`/`kubectl` lines are not run)
+ *   ```log           a real log excerpt: every `[entrypoint] ` line must
+ *                    match a log call of src/
+ *   ```yaml          Kubernetes manifests (docs/operations.md)
+ * Lines run with `sh -c`, `preflight` being a shim for
+ * `deno run <compile flags> src/main.ts` first on PATH. Inline code spans,
+ * exec-form arrays (`["preflight", ...]`) and YAML `command:` arrays that
+ * call preflight are parsed too. README.md's own `sh` blocks are listed in
+ * README_COMMANDS below with what covers each.
+ */
+import { parseArgs } from "../src/cli/parse_args.ts";
+import { type Config, resolveOptions } from "../src/config/resolve_options.ts";
+import { parseTarget } from "../src/checks/target.ts";
+import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
+import { tableCells } from "../scripts/options_table.ts";
+import { preflightArgv } from "./_cli.ts";
+import { freePort, startPostgres } from "./_servers.ts";
+import { startRedis } from "./_redis.ts";
+import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
+const BACKEND = new URL("examples/backend", ROOT).pathname;
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+function docFiles(): string[] {
+  const files = [...Deno.readDirSync(new URL("docs/", ROOT))]
+    .filter((e) => e.isFile && e.name.endsWith(".md"))
+    .map((e) => `docs/${e.name}`)
+    .sort();
+  assert(files.length >= 2, `expected docs/*.md, found ${files}`);
+  return files;
+}
+
+// ---------------------------------------------------------------------------
+// Markdown
+
+interface Block {
+  file: string;
+  line: number;
+  info: string[];
+  body: string;
+}
+
+/** The fenced code blocks of a markdown text. */
+function fencedBlocks(file: string, text: string): Block[] {
+  const out: Block[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,})(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const [, indent, fence, info] = open;
+    const body: string[] = [];
+    let j = i + 1;
+    while (j < lines.length && lines[j].trim() !== fence) {
+      body.push(
+        lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j],
+      );
+      j++;
+    }
+    out.push({
+      file,
+      line: i + 1,
+      info: info.trim().split(/\s+/).filter(Boolean),
+      body: body.join("\n"),
+    });
+    i = j;
+  }
+  return out;
+}
+
+/** Markdown text outside fenced blocks. */
+function prose(text: string): string {
+  return text.replace(/^(\s*)(`{3,})[^\n]*\n[\s\S]*?^\s*\2\s*$/gm, "");
+}
+
+/** Inline code spans of the prose. */
+function codeSpans(text: string): string[] {
+  return [...prose(text).matchAll(/(?<!`)`([^`\n]+)`(?!`)/g)].map((m) =>
+    m[1].replaceAll("\\|", "|")
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Shell lines
+
+/** Words of one shell command line (quotes, `$VAR`), up to the first operator. */
+interface ShellCommand {
+  assignments: Record<string, string>;
+  words: string[];
+}
+
+function splitShell(
+  line: string,
+  env: Record<string, string>,
+): ShellCommand {
+  const words: string[] = [];
+  let word: string | undefined;
+  let i = 0;
+  const add = (s: string) => (word = (word ?? "") + s);
+  const expand = (): string => {
+    const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/
+      .exec(line.slice(i));
+    if (!m) {
+      i++;
+      return "$";
+    }
+    i += m[0].length;
+    return env[m[1] ?? m[2]] ?? "";
+  };
+  outer: while (i < line.length) {
+    const c = line[i];
+    if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      i++;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      assert(end > 0, `unbalanced ' in: ${line}`);
+      add(line.slice(i + 1, end));
+      i = end + 1;
+    } else if (c === '"') {
+      i++;
+      add("");
+      while (line[i] !== '"') {
+        assert(i < line.length, `unbalanced " in: ${line}`);
+        if (line[i] === "\\" && /["\\$`]/.test(line[i + 1])) {
+          add(line[i + 1]);
+          i += 2;
+        } else if (line[i] === "$") add(expand());
+        else add(line[i++]);
+      }
+      i++;
+    } else if (c === "\\") {
+      add(line[i + 1] ?? "");
+      i += 2;
+    } else if (c === "$") {
+      add(expand());
+    } else if ("|;&<>".includes(c) || (c === "#" && word === undefined)) {
+      break outer;
+    } else {
+      add(c);
+      i++;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  const assignments: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const w = words.shift()!;
+    assignments[w.slice(0, w.indexOf("="))] = w.slice(w.indexOf("=") + 1);
+  }
+  return { assignments, words };
+}
+
+/** Values the parse-only checks expand `$VAR` with: the host's `.env` view. */
+const DOC_ENV: Record<string, string> = {
+  DB_HOST: "localhost",
+  DB_PORT: "5432",
+  POSTGRES_USER: "app",
+  POSTGRES_DB: "app",
+  REDIS_URL: "redis://localhost:6379/0",
+  PORT: "8000",
+};
+
+/**
+ * Validates one preflight invocation with preflight's own parser and option
+ * resolver, plus the targets and URLs it names; throws on any error.
+ */
+function validateInvocation(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Config {
+  const config = resolveOptions(parseArgs(args), { ...env });
+  const { command, positionals, options } = config;
+  if (command === "wait" || command === "probe") {
+    for (const t of positionals) parseTarget(t, "target");
+  }
+  if (command === "wait") {
+    assert(positionals.length > 0, `wait without a target: ${args.join(" ")}`);
+  }
+  if (options.watchdog !== undefined) {
+    parseTarget(options.watchdog, "--watchdog");
+  }
+  return config;
+}
+
+interface Found {
+  where: string;
+  argv: string[];
+  env: Record<string, string>;
+  /** Shown as a command that exits 2 (a `sh exit=2` block): it must NOT validate. */
+  invalid?: boolean;
+  /** A bare `preflight COMMAND` mention in prose, naming the command. */
+  name?: boolean;
+}
+
+/** A synopsis (`preflight wait TARGET... [-- COMMAND...]`), not a command. */
+function isSynopsis(span: string): boolean {
+  return /\[|\.\.\.|\||\bOPTIONS\b/.test(span) ||
+    span.split(/\s+/).some((w) => /^[A-Z][A-Z_]{2,}$/.test(w));
+}
+
+const DENO_PREFIX = "deno run -A src/main.ts ";
+
+/** Every preflight invocation shown in a markdown file. */
+function invocationsIn(file: string): Found[] {
+  const text = read(file);
+  const out: Found[] = [];
+  const add = (where: string, line: string, invalid = false) => {
+    const { assignments, words } = splitShell(line, {
+      ...DOC_ENV,
+    });
+    if (words[0] === "preflight") {
+      out.push({
+        where,
+        argv: words.slice(1),
+        env: assignments,
+        invalid,
+        name: where.includes("`") && words.length === 2,
+      });
+    }
+  };
+  for (const b of fencedBlocks(file, text)) {
+    const where = `${file}:${b.line}`;
+    if (b.info[0] === "sh") {
+      for (const line of b.body.split("\n")) {
+        add(where, line, b.info.includes("exit=2"));
+      }
+    }
+    if (b.info[0] === "yaml") {
+      for (const doc of parseYamlDocuments(b.body)) {
+        for (const argv of yamlCommands(doc)) {
+          if (argv[0] === "preflight") {
+            out.push({ where, argv: argv.slice(1), env: {} });
+          }
+        }
+      }
+    }
+  }
+  for (const span of codeSpans(text)) {
+    if (span.startsWith("preflight ") && !isSynopsis(span)) {
+      add(`${file}: \`${span}\``, span);
+    } else if (span.startsWith(DENO_PREFIX)) {
+      add(
+        `${file}: \`${span}\``,
+        "preflight " + span.slice(DENO_PREFIX.length),
+      );
+    }
+  }
+  // Exec-form arrays: ENTRYPOINT, compose entrypoint:, HEALTHCHECK CMD.
+  for (const m of text.matchAll(/\["preflight"(?:,\s*"(?:[^"\\]|\\.)*")*\]/g)) {
+    const argv = JSON.parse(m[0]) as string[];
+    out.push({ where: `${file}: ${m[0]}`, argv: argv.slice(1), env: {} });
+  }
+  return out;
+}
+
+/** `command` (+ `args`) arrays anywhere in a YAML document. */
+function yamlCommands(doc: Yaml): string[][] {
+  const out: string[][] = [];
+  const walk = (v: Yaml) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === "object") {
+      const cmd = v.command;
+      if (Array.isArray(cmd) && cmd.every((w) => typeof w === "string")) {
+        const args = Array.isArray(v.args) ? v.args as string[] : [];
+        out.push([...cmd as string[], ...args]);
+      }
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(doc);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Parse checks
+
+Deno.test("every preflight command shown in docs/ and README.md parses with preflight's own parser", () => {
+  const found = [...docFiles(), "README.md"].flatMap(invocationsIn);
+  const errors: string[] = [];
+  for (const f of found) {
+    try {
+      if (f.name) parseArgs(f.argv);
+      else validateInvocation(f.argv, f.env);
+      if (f.invalid) {
+        errors.push(
+          `${f.where}: preflight ${
+            f.argv.join(" ")
+          }: shown as exiting 2 but valid`,
+        );
+      }
+    } catch (e) {
+      if (f.invalid) continue;
+      errors.push(
+        `${f.where}: preflight ${f.argv.join(" ")}: ${(e as Error).message}`,
+      );
+    }
+  }
+  assert(errors.length === 0, errors.join("\n"));
+  // Not vacuous: the docs show many commands of every kind.
+  assert(found.length >= 40, `only ${found.length} commands found`);
+  const commands = new Set(
+    found.map((f) => parseArgs(f.argv).command),
+  );
+  for (const c of ["run", "wait", "migrate", "probe", "doctor", "restart"]) {
+    assert(commands.has(c as never), `no '${c}' command found in the docs`);
+  }
+});
+
+Deno.test("the parse check catches a misspelt option, an unknown command and a malformed target", () => {
+  for (
+    const bad of [
+      ["run", "--no-migrations"],
+      ["restart", "backend", "--tail", "5"],
+      ["probe", "--timeout", "3x"],
+      ["wait", "postgres//db:5432"],
+      ["migrat"],
+      ["run", "--watchdog", "nonsense"],
+    ]
+  ) {
+    let threw = false;
+    try {
+      validateInvocation(bad);
+    } catch {
+      threw = true;
+    }
+    assert(threw, `accepted preflight ${bad.join(" ")}`);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Running the commands
+
+interface RunBlock {
+  where: string;
+  stack: boolean;
+  exit: number;
+  lines: string[];
+}
+
+function runBlocks(): RunBlock[] {
+  const out: RunBlock[] = [];
+  for (const file of docFiles()) {
+    for (const b of fencedBlocks(file, read(file))) {
+      if (b.info[0] !== "sh") continue;
+      const flags = b.info.slice(1);
+      for (const f of flags) {
+        assert(
+          /^(stack|no-run|exit=\d+)$/.test(f),
+          `${file}:${b.line}: unknown sh block flag '${f}'`,
+        );
+      }
+      const lines = b.body.split("\n").filter((l) =>
+        l.trim() !== "" && !l.trim().startsWith("#")
+      );
+      if (flags.includes("no-run")) {
+        // Only commands that need Docker or a cluster belong here.
+        for (const l of lines) {
+          assert(
+            /^(docker|kubectl|preflight (restart|run)|scripts\/restart-backend)/
+              .test(l.trim()),
+            `${file}:${b.line}: '${l}' is marked no-run but needs neither Docker nor a cluster`,
+          );
+        }
+        continue;
+      }
+      out.push({
+        where: `${file}:${b.line}`,
+        stack: flags.includes("stack"),
+        exit: Number(flags.find((f) => f.startsWith("exit="))?.slice(5) ?? 0),
+        lines,
+      });
+    }
+  }
+  return out;
+}
+
+/** A directory with a `preflight` shim (the binary as the tests run it). */
+async function shimDir(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "preflight-docs-shim-" });
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  await Deno.writeTextFile(
+    `${dir}/preflight`,
+    `#!/bin/sh\nexec ${preflightArgv().map(q).join(" ")} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+async function sh(
+  line: string,
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; out: string }> {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", line],
+    env,
+    clearEnv: true,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, 120_000);
+  try {
+    const r = await child.output();
+    const dec = new TextDecoder();
+    return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitHealthy(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      const body = await res.json();
+      if (res.ok && body.status === "ok") return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the example app never became healthy");
+}
+
+Deno.test("the commands of docs/ run with the exit codes the docs give (offline ones, and the stack ones against real PostgreSQL, Redis and the example app)", async () => {
+  const blocks = runBlocks();
+  assert(blocks.some((b) => b.stack), "no `sh stack` block in docs/");
+  assert(blocks.some((b) => !b.stack), "no offline `sh` block in docs/");
+  const shim = await shimDir();
+  const base = {
+    PATH: `${shim}:/usr/bin:/bin`,
+    HOME: Deno.env.get("HOME") ?? "/root",
+    NO_COLOR: "1",
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
+  const password = "docs-pw-4c1d9e";
+  await using pg = await startPostgres({
+    auth: "scram",
+    password,
+    database: "app",
+  });
+  await using redis = await startRedis();
+  const port = freePort();
+  const stackEnv = {
+    ...base,
+    DB_HOST: "127.0.0.1",
+    DB_PORT: String(pg.port),
+    POSTGRES_USER: "postgres",
+    POSTGRES_PASSWORD: password,
+    POSTGRES_DB: "app",
+    REDIS_URL: redis.url({ db: 0 }),
+    PORT: String(port),
+  };
+  const migrated = await sh("alembic upgrade head", stackEnv, BACKEND);
+  assert(migrated.code === 0, migrated.out);
+  const app = new Deno.Command("uvicorn", {
+    args: ["app.main:app", "--host", "127.0.0.1", "--port", String(port)],
+    cwd: BACKEND,
+    env: {
+      ...stackEnv,
+      PREFLIGHT_WAIT: "ready",
+      PREFLIGHT_MIGRATIONS: "applied",
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const offlineDir = await Deno.makeTempDir({ prefix: "preflight-docs-run-" });
+  try {
+    await waitHealthy(port);
+    const failures: string[] = [];
+    let ran = 0;
+    for (const b of blocks) {
+      for (const line of b.lines) {
+        const r = b.stack
+          ? await sh(line, stackEnv, BACKEND)
+          : await sh(line, base, offlineDir);
+        ran++;
+        if (r.code !== b.exit) {
+          failures.push(
+            `${b.where}: '${line}' exited ${r.code}, the docs say ${b.exit}:\n${r.out}`,
+          );
+        }
+        if (r.out.includes(password)) {
+          failures.push(`${b.where}: '${line}' printed the database password`);
+        }
+      }
+    }
+    assert(failures.length === 0, failures.join("\n\n"));
+    assert(ran >= 10, `only ${ran} commands ran`);
+    // The downgrade/upgrade pair of reference.md left the schema at head.
+    assert(
+      (await pg.psql("select version_num from alembic_version", "app"))
+        .trim() ===
+        "0002",
+      "the documented downgrade and upgrade did not end at head",
+    );
+  } finally {
+    try {
+      app.kill("SIGTERM");
+    } catch { /* gone */ }
+    await app.status;
+    await Deno.remove(offlineDir, { recursive: true });
+    await Deno.remove(shim, { recursive: true });
+  }
+});
+
+/**
+ * README.md is not annotated with the conventions above; each of its `sh`
+ * commands is listed here with what covers it, so a new one fails until it
+ * is classified.
+ */
+const README_COMMANDS: Record<string, string> = {
+  "npm install -g deno@2.9.6":
+    "installs Deno: the pinned version is checked by tests/readme_test.ts",
+  "deno task demo": "run end to end by tests/demo_test.ts",
+  "deno task test": "the suite this test is part of",
+};
+
+Deno.test("README.md's shell commands are each run by a test or classified", () => {
+  const readme = read("README.md");
+  const lines = fencedBlocks("README.md", readme)
+    .filter((b) => b.info[0] === "sh")
+    .flatMap((b) => b.body.split("\n"))
+    .map((l) => l.replace(/\s+#.*$/, "").trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  assert(lines.length > 0, "no sh block in README.md");
+  for (const l of lines) {
+    assert(
+      l in README_COMMANDS,
+      `README.md shows '${l}': add it to README_COMMANDS in tests/docs_test.ts with what runs it`,
+    );
+  }
+  // The claims above hold.
+  const tasks = JSON.parse(read("deno.json")).tasks;
+  assert(tasks.demo === "deno run -A scripts/demo.ts", "the demo task moved");
+  assert(
+    /deno task demo|scripts\/demo\.ts/.test(read("tests/demo_test.ts")),
+    "tests/demo_test.ts no longer runs the demo",
+  );
+  assert(typeof tasks.test === "string", "no test task");
+});
+
+// ---------------------------------------------------------------------------
+// Log lines and markers against src/
+
+const LOG_SOURCES = [
+  "src/main.ts",
+  "src/commands/run.ts",
+  "src/commands/wait.ts",
+  "src/commands/migrate.ts",
+  ...["migrate", "wait", "handover"].flatMap((d) =>
+    [...Deno.readDirSync(new URL(`src/${d}/`, ROOT))]
+      .filter((e) => e.name.endsWith(".ts") && !e.name.endsWith("_test.ts"))
+      .map((e) => `src/${d}/${e.name}`)
+  ),
+];
+
+/** Reads the string or template literal at `i`; `${...}` becomes `*`. */
+function literalAt(src: string, i: number): string | undefined {
+  const q = src[i];
+  if (q === '"') {
+    const m = /^"(?:[^"\\]|\\.)*"/.exec(src.slice(i));
+    return m ? JSON.parse(m[0]) : undefined;
+  }
+  if (q === "'") {
+    const m = /^'((?:[^'\\]|\\.)*)'/.exec(src.slice(i));
+    return m ? m[1].replaceAll("\\'", "'") : undefined;
+  }
+  if (q !== "`") return undefined;
+  let out = "";
+  let j = i + 1;
+  while (j < src.length && src[j] !== "`") {
+    if (src[j] === "\\") {
+      out += src[j + 1];
+      j += 2;
+    } else if (src[j] === "$" && src[j + 1] === "{") {
+      let depth = 1;
+      j += 2;
+      while (depth > 0 && j < src.length) {
+        const c = src[j];
+        if (c === '"' || c === "'" || c === "`") {
+          const end = src.indexOf(c, j + 1);
+          j = end + 1;
+          continue;
+        }
+        if (c === "{") depth++;
+        if (c === "}") depth--;
+        j++;
+      }
+      out += "*";
+    } else out += src[j++];
+  }
+  return out;
+}
+
+/** The message templates of every log call (and logged error) in the startup code. */
+function sourceTemplates(): Set<string> {
+  const out = new Set<string>();
+  for (const file of LOG_SOURCES) {
+    const src = read(file);
+    for (const m of src.matchAll(/\b(?:info|warn|error|debug)\(\s*/g)) {
+      const at = m.index! + m[0].length;
+      let t = literalAt(src, at);
+      if (t === undefined) {
+        // A constant: `log.info(RULE)`.
+        const id = /^[A-Z_]+/.exec(src.slice(at))?.[0];
+        const def = id &&
+          new RegExp(`const ${id} = "([^"]*)"`).exec(src)?.[1];
+        if (def) t = def;
+      }
+      if (t !== undefined) out.add(t);
+    }
+    // Errors that main.ts logs as they are, and the lock's, logged as `✗ ${e.message}`.
+    for (
+      const m of src.matchAll(
+        /new (TimeoutError|MigrationError|LockTimeoutError)\(\s*/g,
+      )
+    ) {
+      const t = literalAt(src, m.index! + m[0].length);
+      if (t === undefined) continue;
+      out.add(m[1] === "LockTimeoutError" ? `✗ ${t}` : t);
+    }
+  }
+  // Templates that are (almost) all placeholder say nothing.
+  return new Set(
+    [...out].filter((t) => t.replace(/[*\s✗]/g, "").length > 0),
+  );
+}
+
+function wildcard(template: string): RegExp {
+  return new RegExp(
+    "^" +
+      template.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".+") +
+      "$",
+    "u",
+  );
+}
+
+Deno.test("every [entrypoint] line in the docs' log excerpts is produced by a log call in src/", () => {
+  const templates = [...sourceTemplates()];
+  assert(
+    templates.length >= 25,
+    `only ${templates.length} templates found in src/`,
+  );
+  const patterns = templates.map(wildcard);
+  const bad: string[] = [];
+  let checked = 0;
+  for (const file of docFiles()) {
+    for (const b of fencedBlocks(file, read(file))) {
+      if (b.info[0] !== "log") continue;
+      for (const line of b.body.split("\n")) {
+        if (!line.startsWith("[entrypoint] ")) continue;
+        checked++;
+        const msg = line.slice("[entrypoint] ".length);
+        if (!patterns.some((p) => p.test(msg))) {
+          bad.push(`${file}:${b.line}: ${line}`);
+        }
+      }
+    }
+  }
+  assert(bad.length === 0, `no log call in src/ prints:\n${bad.join("\n")}`);
+  assert(checked >= 50, `only ${checked} log lines checked`);
+});
+
+Deno.test("the marker table of docs/operations.md lists every startup log message of src/, and only those", () => {
+  const ops = read("docs/operations.md");
+  const at = ops.indexOf("## Log markers");
+  assert(at >= 0, "docs/operations.md has no '## Log markers' section");
+  const section = ops.slice(at, ops.indexOf("\n## ", at + 1));
+  const markers = tableCells(section).slice(2).map((row) => {
+    const m = /^\**`(.+)`\**$/.exec(row[0]);
+    assert(m, `marker cell is not a code span: ${row[0]}`);
+    return m[1].replaceAll("\\|", "|").replace(/<[^>]+>/g, "*");
+  });
+  const templates = sourceTemplates();
+  const unknown = markers.filter((m) => !templates.has(m));
+  assert(
+    unknown.length === 0,
+    `markers no log call prints:\n${unknown.join("\n")}`,
+  );
+  const patterns = markers.map(wildcard);
+  const missing = [...templates].filter((t) =>
+    !patterns.some((p) => p.test(t))
+  );
+  assert(
+    missing.length === 0,
+    `log messages missing from the marker table:\n${missing.join("\n")}`,
+  );
+});
+
+Deno.test("a degraded start shows exactly the lines docs/operations.md tells a newcomer to look for", async () => {
+  const ops = read("docs/operations.md");
+  const cause = (line: string) => {
+    assert(
+      ops.includes(line),
+      `docs/operations.md no longer mentions '${line}'`,
+    );
+    return line;
+  };
+  const waitWarn = cause(
+    "⚠️ Dependencies not ready; continuing (--on-timeout continue).",
+  );
+  const migWarn = cause("⚠️ Migrations did not complete.");
+  cause("✗ Alembic exited with code C.");
+  cause("docker compose logs --no-log-prefix backend | grep -F '[entrypoint]'");
+  const shim = await shimDir();
+  try {
+    const closed = String(freePort());
+    const args = [
+      "run",
+      "--timeout",
+      "1s",
+      "--migrate-attempts",
+      "2",
+      "--migrate-delay",
+      "100ms",
+      "--",
+      "/bin/sh",
+      "-c",
+      'echo "status $PREFLIGHT_WAIT $PREFLIGHT_MIGRATIONS"',
+    ];
+    const env = {
+      PATH: `${shim}:/usr/bin:/bin`,
+      HOME: Deno.env.get("HOME") ?? "/root",
+      PYTHONDONTWRITEBYTECODE: "1",
+      DB_HOST: "127.0.0.1",
+      DB_PORT: closed,
+      ALEMBIC_CMD: "alembic upgrade head",
+    };
+    const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+    const text = await sh(
+      `preflight ${args.map(q).join(" ")} 2>&1`,
+      env,
+      BACKEND,
+    );
+    assert(text.code === 0, text.out);
+    assert(text.out.includes("status timeout failed"), text.out);
+    const markers = text.out.split("\n").filter((l) =>
+      l.startsWith("[entrypoint] ")
+    )
+      .map((l) => l.slice(13));
+    for (const line of [waitWarn, migWarn]) {
+      assert(markers.includes(line), `'${line}' missing from:\n${text.out}`);
+    }
+    assert(
+      markers.some((l) => /^✗ Alembic exited with code \d+\.$/.test(l)),
+      text.out,
+    );
+    assert(
+      markers.some((l) => /^Startup: wait .*failed\), handover at/.test(l)),
+      `no Startup line with 'failed':\n${text.out}`,
+    );
+    // In JSON logs: the same lines at level warn, with their phase.
+    const json = await sh(
+      `preflight ${
+        ["run", "--log-format", "json", ...args.slice(1)].map(q).join(" ")
+      } 2>&1 >/dev/null`,
+      env,
+      BACKEND,
+    );
+    const records = json.out.split("\n").filter((l) => l.startsWith("{")).map((
+      l,
+    ) => JSON.parse(l));
+    const find = (msg: string) => records.find((r) => r.msg === msg);
+    assert(
+      find(waitWarn)?.level === "warn" && find(waitWarn)?.phase === "wait",
+      json.out,
+    );
+    assert(
+      find(migWarn)?.level === "warn" && find(migWarn)?.phase === "migrate",
+      json.out,
+    );
+  } finally {
+    await Deno.remove(shim, { recursive: true });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Kubernetes manifests
+
+type Obj = { [key: string]: Yaml };
+const obj = (v: Yaml | undefined): Obj =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
+const list = (v: Yaml | undefined): Yaml[] => Array.isArray(v) ? v : [];
+
+function manifests(): Obj[] {
+  return fencedBlocks("docs/operations.md", read("docs/operations.md"))
+    .filter((b) => b.info[0] === "yaml")
+    .flatMap((b) => parseYamlDocuments(b.body).map(obj));
+}
+
+function containerArgv(c: Obj): string[] {
+  const cmd = list(c.command) as string[];
+  const args = list(c.args) as string[];
+  return [...cmd, ...args];
+}
+
+Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run preflight probe within their timeouts, the Job runs preflight migrate", () => {
+  const docs = manifests();
+  const job = docs.find((d) => d.kind === "Job");
+  const deployment = docs.find((d) => d.kind === "Deployment");
+  assert(
+    job && deployment,
+    `expected a Job and a Deployment, got ${docs.map((d) => d.kind)}`,
+  );
+  assert(job.apiVersion === "batch/v1", "Job apiVersion");
+  assert(deployment.apiVersion === "apps/v1", "Deployment apiVersion");
+
+  // The Job: preflight migrate, never restarted in place so backoffLimit counts.
+  const jobPod = obj(obj(obj(job.spec).template).spec);
+  assert(
+    ["Never", "OnFailure"].includes(jobPod.restartPolicy as string),
+    "Job restartPolicy",
+  );
+  const [migrator] = list(jobPod.containers).map(obj);
+  const jobArgv = containerArgv(migrator);
+  assert(jobArgv[0] === "preflight", `Job runs ${jobArgv}`);
+  const jobConfig = validateInvocation(jobArgv.slice(1));
+  assert(
+    jobConfig.command === "migrate",
+    `the Job runs 'preflight ${jobConfig.command}'`,
+  );
+
+  // The Deployment: the app through preflight run, without migrating (the Job does).
+  const spec = obj(deployment.spec);
+  assert(
+    JSON.stringify(obj(spec.selector).matchLabels) ===
+      JSON.stringify(obj(obj(spec.template).metadata).labels),
+    "selector does not match the pod labels",
+  );
+  const pod = obj(obj(spec.template).spec);
+  const [app] = list(pod.containers).map(obj);
+  const appArgv = containerArgv(app);
+  assert(appArgv[0] === "preflight", `the Deployment runs ${appArgv}`);
+  const run = validateInvocation(appArgv.slice(1));
+  assert(
+    run.command === "run" && run.options.noMigrate,
+    "the Deployment must run preflight run --no-migrate",
+  );
+  assert((run.commandArgv ?? []).length > 0, "no app command after --");
+
+  const probes = ["startupProbe", "readinessProbe", "livenessProbe"];
+  for (const name of probes) {
+    const probe = obj(app[name]);
+    const argv = list(obj(probe.exec).command) as string[];
+    assert(argv[0] === "preflight", `${name} runs ${argv}`);
+    const config = validateInvocation(argv.slice(1));
+    assert(
+      config.command === "probe",
+      `${name} runs 'preflight ${config.command}'`,
+    );
+    // Kubernetes kills an exec probe at timeoutSeconds: preflight's own deadline must come first.
+    const k8sTimeout = Number(probe.timeoutSeconds ?? 1) * 1000;
+    assert(
+      config.options.timeout < k8sTimeout,
+      `${name}: preflight probe's --timeout (${config.options.timeout} ms) is not below timeoutSeconds (${k8sTimeout} ms)`,
+    );
+  }
+  // The startup probe covers the whole wait budget, so a slow database does not get the pod killed.
+  const startup = obj(app.startupProbe);
+  const budget = Number(startup.periodSeconds) *
+    Number(startup.failureThreshold) * 1000;
+  assert(
+    budget > run.options.timeout,
+    `startup probe budget ${budget} ms <= wait budget ${run.options.timeout} ms`,
+  );
+  // Liveness must not fail because a dependency is down (Kubernetes restarts on it).
+  const liveness = validateInvocation(
+    (list(obj(obj(app.livenessProbe).exec).command) as string[]).slice(1),
+  );
+  assert(
+    liveness.options.httpStatus?.includes(503),
+    "the liveness probe fails on 503: a database outage would restart every pod",
+  );
+  const readiness = validateInvocation(
+    (list(obj(obj(app.readinessProbe).exec).command) as string[]).slice(1),
+  );
+  assert(
+    !readiness.options.httpStatus?.includes(503),
+    "the readiness probe accepts 503",
+  );
+  // Secrets come from a Secret, and no PREFLIGHT_* variable leaks into the probes.
+  for (const e of list(app.env).map(obj)) {
+    assert(
+      !String(e.name).startsWith("PREFLIGHT_"),
+      `${e.name} in env would also change the probes`,
+    );
+  }
+});
+
+Deno.test("the YAML reader reads the docs' manifests exactly as PyYAML does, and rejects what it does not understand", async () => {
+  for (
+    const bad of [
+      "a: &x 1\nb: *x\n",
+      "a: |\n  text\n",
+      "a: 1\na: 2\n",
+      "a: [unclosed\n",
+      "a: {b: 1, b: 2}\n",
+      "a: !tag x\n",
+    ]
+  ) {
+    let threw = false;
+    try {
+      parseYamlDocuments(bad);
+    } catch {
+      threw = true;
+    }
+    assert(threw, `accepted ${JSON.stringify(bad)}`);
+  }
+  let python = false;
+  try {
+    python = new Deno.Command("/usr/bin/python3", {
+      args: ["-c", "import yaml"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync().success;
+  } catch { /* no python */ }
+  const blocks = [...docFiles(), "README.md"].flatMap((f) =>
+    fencedBlocks(f, read(f))
+  )
+    .filter((b) => b.info[0] === "yaml");
+  assert(blocks.length >= 2, "no yaml blocks");
+  for (const b of blocks) {
+    const ours = parseYamlDocuments(b.body);
+    if (!python) continue;
+    const child = new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(b.body));
+    await w.close();
+    const r = await child.output();
+    assert(r.success, new TextDecoder().decode(r.stderr));
+    const theirs = JSON.stringify(
+      JSON.parse(new TextDecoder().decode(r.stdout)),
+    );
+    assert(
+      JSON.stringify(ours) === theirs,
+      `${b.file}:${b.line}: parsers differ:\n${
+        JSON.stringify(ours)
+      }\n${theirs}`,
+    );
+  }
+});
+
+// ---------------------------------------------------------------------------
+// docs/reference.md tables
+
+function defaultCell(o: (typeof OPTIONS)[number]): string {
+  const order = [
+    "run",
+    "wait",
+    "migrate",
+    "probe",
+    "doctor",
+    "restart",
+  ] as const;
+  const per = order.filter((c) => o.commands.includes(c))
+    .map((c) => [c, defaultFor(o, c)] as const)
+    .filter(([, d]) => d !== undefined);
+  if (per.length === 0) return "";
+  const show = (d: string) =>
+    "`" + (d.trim() !== d ? JSON.stringify(d) : d) + "`";
+  if (new Set(per.map(([, d]) => d)).size === 1) return show(per[0][1]!);
+  return per.map(([c, d]) => `${c}: ${show(d!)}`).join(", ");
+}
+
+Deno.test("docs/reference.md lists every PREFLIGHT_* variable with its option and default, and README's exit codes", () => {
+  const ref = read("docs/reference.md");
+  const rows = new Map(
+    tableCells(ref).filter((r) =>
+      /^`PREFLIGHT_[A-Z_]+`$/.test(r[0]) && r.length === 3
+    )
+      .map((r) => [r[0].slice(1, -1), r]),
+  );
+  for (const o of OPTIONS) {
+    const name = envName(o);
+    if (!name || o.name === "help") continue;
+    const row = rows.get(name);
+    assert(row, `docs/reference.md has no row for ${name}`);
+    assert(row[1] === `\`--${o.name}\``, `${name}: option cell ${row[1]}`);
+    assert(
+      row[2] === defaultCell(o),
+      `${name}: default ${row[2]}, expected ${defaultCell(o)}`,
+    );
+    rows.delete(name);
+  }
+  assert(
+    rows.size === 0,
+    `docs/reference.md lists unknown variables: ${[...rows.keys()]}`,
+  );
+  const exitTable = (text: string) => {
+    const at = text.indexOf("## Exit codes");
+    assert(at >= 0, "no '## Exit codes' section");
+    return JSON.stringify(
+      tableCells(text.slice(at, text.indexOf("\n## ", at + 1))),
+    );
+  };
+  assert(
+    exitTable(ref) === exitTable(read("README.md")),
+    "docs/reference.md's exit codes differ from README.md's",
+  );
+});
