@@ -97,6 +97,7 @@ export async function migrateStep(
       stopTimeoutMs: options.stopTimeout,
       signal,
       log,
+      beforeAttempt: held ? () => held!.ensure() : undefined,
     });
     const elapsedMs = performance.now() - started;
     if (outcome.ok) {
@@ -113,6 +114,16 @@ export async function migrateStep(
       exit_code: outcome.lastExitCode,
     });
     return { status: "failed", attempts: outcome.attempts, elapsedMs };
+  } catch (e) {
+    // The lock was lost and could not be taken again in time.
+    if (!(e instanceof LockTimeoutError)) throw e;
+    log.error(`✗ ${e.message}`, { phase: "migrate" });
+    log.warn("⚠️ Migrations did not complete.", { phase: "migrate" });
+    return {
+      status: "failed",
+      attempts: 0,
+      elapsedMs: performance.now() - started,
+    };
   } finally {
     await held?.release();
   }

@@ -20,6 +20,11 @@ export interface MigrationRun {
   readonly stopTimeoutMs: number;
   readonly signal: AbortSignal;
   readonly log: Log;
+  /**
+   * Runs before each attempt: the migration lock is checked, and taken again
+   * if lost. A reason means the attempt fails without running.
+   */
+  readonly beforeAttempt?: () => Promise<string | undefined>;
 }
 
 /** How the migration step ended. */
@@ -36,20 +41,29 @@ export async function runMigrations(
   const delays = backoffDelays(m.attempts, m.delayMs, m.maxDelayMs);
   let code: number | undefined;
   for (let n = 1; n <= m.attempts; n++) {
+    const blocked = await m.beforeAttempt?.();
     m.log.info(`${m.name} attempt ${n}/${m.attempts}...`, {
       phase: "migrate",
       attempt: n,
     });
-    code = await runChild(m.argv, m.env, {
-      signal: m.signal,
-      stopTimeoutMs: m.stopTimeoutMs,
-    });
-    if (code === 0) return { ok: true, attempts: n, lastExitCode: 0 };
-    m.log.warn(`✗ ${m.name} exited with code ${code}.`, {
-      phase: "migrate",
-      attempt: n,
-      exit_code: code,
-    });
+    if (blocked !== undefined) {
+      // Never migrate without the lock once it was lost: fail this attempt.
+      m.log.warn(
+        `✗ ${m.name} not run: the migration lock could not be taken again: ${blocked}.`,
+        { phase: "migrate", attempt: n },
+      );
+    } else {
+      code = await runChild(m.argv, m.env, {
+        signal: m.signal,
+        stopTimeoutMs: m.stopTimeoutMs,
+      });
+      if (code === 0) return { ok: true, attempts: n, lastExitCode: 0 };
+      m.log.warn(`✗ ${m.name} exited with code ${code}.`, {
+        phase: "migrate",
+        attempt: n,
+        exit_code: code,
+      });
+    }
     if (n < m.attempts) {
       const d = delays[n - 1];
       m.log.info(`Retrying in ${formatDuration(d)}...`, {
