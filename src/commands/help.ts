@@ -27,11 +27,11 @@ export const USAGE: Record<CommandName, [string, string]> = {
   ],
   doctor: [
     "preflight doctor [OPTIONS]",
-    "Diagnose a running stack from a host: PostgreSQL, Redis, the app, Compose services",
+    "Diagnose a running stack from a host (reads ./.env): PostgreSQL, Redis, the app, Compose services; exit 0 all passed, 1 otherwise",
   ],
   restart: [
     "preflight restart [SERVICE] [OPTIONS]",
-    "Restart a Compose service (default backend) and verify it came back healthy",
+    "Restart a Compose service (default backend) and verify it came back healthy: exit 0 healthy, 1 not, 2 without docker compose",
   ],
   version: ["preflight version | --version", "Print the version"],
   help: ["preflight help [COMMAND] | --help | COMMAND --help", "Show help"],
