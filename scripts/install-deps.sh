@@ -3,7 +3,8 @@
 # Installs, only where missing, what the test suite needs on Debian/Ubuntu:
 # Deno 2.9.6 (from the npm registry), PostgreSQL 15, Redis, Alembic, Uvicorn,
 # FastAPI, psycopg2, docker-compose (v1, to validate the compose file),
-# wait-for-it and netcat (benchmark baselines). Idempotent; run as root.
+# wait-for-it, netcat and hyperfine (benchmark baselines), nginx (the
+# frontend proxy test). Idempotent; run as root.
 set -euo pipefail
 
 DENO_VERSION=2.9.6
@@ -12,7 +13,8 @@ if ! deno --version 2>/dev/null | grep -q "^deno ${DENO_VERSION} "; then
 fi
 
 packages=(postgresql-15 redis-server alembic uvicorn python3-fastapi python3-psycopg2
-  docker-compose wait-for-it netcat-openbsd openssl procps util-linux iproute2)
+  docker-compose wait-for-it netcat-openbsd openssl procps util-linux iproute2
+  nginx-light hyperfine)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -89,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
     commands: ALL,
     help:
-      "Total wait budget (run, wait; migrate: lock wait), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
+      "Budget for waiting (run: targets then the migration lock, shared; wait: targets; migrate: the lock), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
   },
   {
     name: "on-timeout",

@@ -10,6 +10,7 @@ import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 
 /** Runs the migrations. */
 export const migrate: CommandHandler = async (ctx) => {
+  const started = performance.now();
   const plan = planMigration(ctx.config);
   const log = getLog("migrate");
   if (!plan) {
@@ -18,7 +19,7 @@ export const migrate: CommandHandler = async (ctx) => {
     });
     return 0;
   }
-  const result = await migrateStep(plan, ctx.config, ctx.signal, log);
+  const result = await migrateStep(plan, ctx.config, ctx.signal, log, started);
   if (result.status !== "applied") {
     throw new MigrationError("Migrations did not complete");
   }

@@ -40,6 +40,7 @@ export function runTargets(
 
 /** Runs the startup sequence. */
 export const run: CommandHandler = async (ctx) => {
+  const started = performance.now();
   const { options, env, sources } = ctx.config;
   // Plan and validate everything first: nothing is half-done on bad input.
   const targets = options.noWait
@@ -93,7 +94,13 @@ export const run: CommandHandler = async (ctx) => {
   let migrations: "applied" | "failed" | "skipped" = "skipped";
   let migrateText = "migrate skipped";
   if (plan) {
-    const result = await migrateStep(plan, ctx.config, ctx.signal, log);
+    const result = await migrateStep(
+      plan,
+      ctx.config,
+      ctx.signal,
+      log,
+      started,
+    );
     migrations = result.status;
     migrateText = `migrate ${secs(result.elapsedMs)} (${result.attempts} ${
       result.attempts === 1 ? "attempt" : "attempts"

@@ -47,12 +47,18 @@ export function planMigration(config: Config): MigrationPlan | undefined {
   };
 }
 
-/** Runs the step; rethrows a stop signal. The caller applies `--on-migrate-failure`. */
+/**
+ * Runs the step; rethrows a stop signal. The caller applies
+ * `--on-migrate-failure`. Waiting for the lock is bounded by the `--timeout`
+ * budget that began at `budgetStartedAt` (the start of `run`, shared with
+ * the wait step, or of `migrate`).
+ */
 export async function migrateStep(
   plan: MigrationPlan,
   config: Config,
   signal: AbortSignal,
   log: Log,
+  budgetStartedAt: number,
 ): Promise<MigrationStepResult> {
   const { options } = config;
   const started = performance.now();
@@ -64,7 +70,7 @@ export async function migrateStep(
   if (plan.lock) {
     try {
       held = await acquireMigrationLock(plan.lock, {
-        deadlineMs: options.timeout,
+        deadlineAt: budgetStartedAt + options.timeout,
         signal,
         log,
       });

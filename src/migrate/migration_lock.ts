@@ -44,8 +44,11 @@ export class LockTimeoutError extends Error {
 
 /** Options of {@linkcode acquireMigrationLock}. */
 export interface LockOptions {
-  /** Longest wait for the lock, each time it has to be taken. */
-  readonly deadlineMs: number;
+  /**
+   * When waiting for the lock ends, on the `performance.now()` clock: the
+   * startup's `--timeout` budget, shared with the wait step.
+   */
+  readonly deadlineAt: number;
   readonly signal: AbortSignal;
   readonly log: Log;
 }
@@ -105,7 +108,8 @@ async function holderOf(sql: Sql): Promise<string> {
 
 /**
  * Takes the lock, waiting while another session holds it, until
- * `deadlineMs` passes (LockTimeoutError) or `signal` aborts (rethrown).
+ * `deadlineAt` passes (LockTimeoutError) or `signal` aborts (rethrown); at
+ * least one attempt is made, even when the budget is already spent.
  * Resolves to `undefined` when the database refuses these credentials for
  * good; the caller then migrates without the lock and says so.
  */
@@ -127,7 +131,7 @@ export async function acquireMigrationLock(
   // instead of retrying until the deadline.
   const take = async (once = false): Promise<"held" | "refused" | string> => {
     const started = performance.now();
-    const left = () => opts.deadlineMs - (performance.now() - started);
+    const left = () => opts.deadlineAt - performance.now();
     let announced = false;
     let lastReport = 0;
     let lastError = "";
