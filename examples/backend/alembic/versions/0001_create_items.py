@@ -20,6 +20,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
     )
+    # Real migrations take a moment (a backfill, an index). This one takes a
+    # second on purpose, inside its transaction: replicas that migrate
+    # unserialised then collide as they do in production, which is what
+    # tests/migration_lock_test.ts shows the advisory lock prevents.
+    op.execute("SELECT pg_sleep(1)")
 
 
 def downgrade() -> None:
