@@ -57,9 +57,7 @@ export function parseTarget(text: string, source: string): Target {
   try {
     url = new URL(text);
   } catch {
-    const port =
-      /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i
-        .exec(text)?.[1];
+    const port = portText(text);
     if (
       port !== undefined &&
       !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)
@@ -81,12 +79,11 @@ export function parseTarget(text: string, source: string): Target {
   let port: number | undefined;
   if (url.port !== "") port = Number(url.port);
   else {
-    const m = /^[a-z]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i
-      .exec(text);
-    if (m && m[1] !== "") {
-      if (!/^\d+$/.test(m[1])) throw bad("the port must be a number 1-65535");
-      port = Number(m[1]);
-    } else if (m && m[1] === "") throw bad("the port must be a number 1-65535");
+    const given = portText(text);
+    if (given !== undefined && given !== "") {
+      if (!/^\d+$/.test(given)) throw bad("the port must be a number 1-65535");
+      port = Number(given);
+    }
   }
   port ??= DEFAULT_PORTS[scheme as Scheme];
   if (port === undefined) throw bad("missing port, expected tcp://HOST:PORT");
@@ -115,6 +112,17 @@ export function parseTarget(text: string, source: string): Target {
     path,
     params: url.searchParams,
   };
+}
+
+/**
+ * The port as written in a URL's authority, or undefined when none is: the
+ * user information ends at the last `@` (a password may contain `:`).
+ */
+function portText(text: string): string | undefined {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1];
+  if (authority === undefined) return undefined;
+  const hostPart = authority.slice(authority.lastIndexOf("@") + 1);
+  return /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPart)?.[1];
 }
 
 /** `host:port`, with brackets around an IPv6 address. */

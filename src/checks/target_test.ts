@@ -16,6 +16,10 @@ Deno.test("parseTarget reads each kind of target with its default port", () => {
     ["https://api/health", "https", "api", 443],
     ["http://api:80/health", "http", "api", 80],
     ["tcp://[::1]:5432", "tcp", "::1", 5432],
+    // A password with ':' (raw or encoded) and no port: the default port.
+    ["http://ops:s%3Acret@api/health", "http", "api", 80],
+    ["postgres://u:p:w@db/app", "postgres", "db", 5432],
+    ["redis://:pw@cache", "redis", "cache", 6379],
   ];
   for (const [url, scheme, host, port] of cases) {
     const t = parseTarget(url, "test");

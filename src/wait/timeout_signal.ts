@@ -1,23 +1,16 @@
-/** Deadlines as AbortSignals whose timers can be cleared (no leaked timers in tests). */
+/**
+ * Deadlines as AbortSignals. Built on `AbortSignal.timeout`, whose timer is
+ * cheap to create: in this Deno the first `setTimeout` of a process costs
+ * about 12 ms, a fifth of a whole `probe`.
+ */
 
-/** An AbortSignal that aborts after `ms` or with `parent`; `dispose` clears the timer. */
+/** An AbortSignal that aborts after `ms` (reason: a TimeoutError) or with `parent`. */
 export function timeoutSignal(
   ms: number,
   parent?: AbortSignal,
 ): { signal: AbortSignal; dispose(): void } {
-  const ctl = new AbortController();
-  const onParent = () => ctl.abort(parent!.reason);
-  const timer = setTimeout(
-    () => ctl.abort(new DOMException("timed out", "TimeoutError")),
-    Math.max(0, ms),
-  );
-  if (parent?.aborted) onParent();
-  else parent?.addEventListener("abort", onParent, { once: true });
-  return {
-    signal: ctl.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent?.removeEventListener("abort", onParent);
-    },
-  };
+  const timeout = AbortSignal.timeout(Math.max(0, Math.round(ms)));
+  const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
+  // The timer is not ref'd and ends by itself; nothing to clear.
+  return { signal, dispose() {} };
 }

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { httpRequest, parseHead } from "./http.ts";
+import { parseTarget } from "./target.ts";
+
+const text = (url: string) =>
+  new TextDecoder().decode(httpRequest(parseTarget(url, "test")));
+
+Deno.test("the request names the path and query, the Host with a non-default port, and closes the connection", () => {
+  assert.equal(
+    text("http://api:8000/health?deep=1"),
+    "GET /health?deep=1 HTTP/1.1\r\nHost: api:8000\r\nUser-Agent: preflight\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+  );
+  assert.match(text("https://api/health"), /\r\nHost: api\r\n/);
+  assert.match(
+    text("http://[::1]:81/"),
+    /^GET \/ HTTP\/1\.1\r\nHost: \[::1\]:81\r\n/,
+  );
+  assert.match(text("http://api"), /^GET \/ HTTP\/1\.1\r\n/);
+});
+
+Deno.test("a user in the URL becomes Basic authentication", () => {
+  assert.match(
+    text("http://ops:s%3Acret@api/health"),
+    /\r\nAuthorization: Basic b3BzOnM6Y3JldA==\r\n/,
+  );
+});
+
+Deno.test("parseHead reads the status and headers, waits for a whole status line, and rejects what is not HTTP", () => {
+  assert.equal(parseHead("HTTP/1.1 2"), undefined);
+  const head = parseHead(
+    "HTTP/1.1 301 Moved\r\nLocation: /elsewhere\r\nX-A:  b \r\n\r\n",
+  );
+  assert.ok(head && head !== "not-http");
+  assert.equal(head.status, 301);
+  assert.equal(head.headers.get("location"), "/elsewhere");
+  assert.equal(head.headers.get("x-a"), "b");
+  assert.equal(
+    (parseHead("HTTP/1.0 204\r\n") as { status: number }).status,
+    204,
+  );
+  assert.equal(parseHead("SSH-2.0-OpenSSH\r\n"), "not-http");
+  assert.equal(
+    parseHead("\u0015\u0003\u0001\u0000\u0002\u0002\u0050garbage"),
+    "not-http",
+  );
+});
