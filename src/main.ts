@@ -11,7 +11,8 @@ import type { CommandHandler } from "./commands/context.ts";
 // First thing: remember what the app must inherit (ignored signals, open
 // fds), then listen for the stop signals. Deno as PID 1 with no listener
 // dies with 139 on SIGTERM.
-captureStartupState();
+// probe never hands over, and runs every few seconds: it skips this.
+if (Deno.args[0] !== "probe") captureStartupState();
 const stop = new AbortController();
 const STOP_SIGNALS: [Deno.Signal, number][] = Deno.build.os === "windows"
   ? [["SIGINT", 2]]
