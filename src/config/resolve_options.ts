@@ -187,6 +187,15 @@ export function resolveOptions(
       // the environment winning).
       result = parseOptionValue(spec, env[variable], variable);
       sources[key] = variable;
+    } else if (!applies) {
+      // Not an option of this command: never read, so not parsed (probe
+      // runs every few seconds and parses only its own options).
+      result = spec.kind === "bool"
+        ? false
+        : spec.kind === "list"
+        ? []
+        : undefined;
+      sources[key] = "n/a";
     } else {
       // 4. Defaults.
       const def = defaultFor(spec, command);
