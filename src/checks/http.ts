@@ -97,7 +97,11 @@ async function readHead(
     text += decoder.decode(buf.subarray(0, n), { stream: true });
     const head = parseHead(text);
     if (head === "not-http") {
-      throw new NotReadyError(`${where} did not answer with HTTP`);
+      throw new NotReadyError(
+        `${where} did not answer with HTTP (it sent ${
+          JSON.stringify(text.slice(0, 24))
+        })`,
+      );
     }
     // Headers end at an empty line; a 3xx needs its Location.
     if (head && (text.includes("\r\n\r\n") || text.length >= MAX_HEAD)) {
