@@ -30,7 +30,6 @@ import { redactUrl, scrub } from "../config/redact.ts";
 const MAX_HEAD = 16 * 1024;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The request bytes for a target: path and query, Host, Basic auth when the URL has a user. */
 export function httpRequest(target: Target): Uint8Array {
@@ -84,6 +83,9 @@ async function readHead(
   where: string,
 ): Promise<{ status: number; headers: Map<string, string> }> {
   const buf = new Uint8Array(4096);
+  // One decoder per response: a shared streaming decoder would carry a
+  // partial character from one peer's bytes into the next response.
+  const decoder = new TextDecoder();
   let text = "";
   while (true) {
     const n = await raceAbort(conn.read(buf), signal);

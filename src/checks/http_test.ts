@@ -44,3 +44,21 @@ Deno.test("parseHead reads the status and headers, waits for a whole status line
     "not-http",
   );
 });
+
+Deno.test("a peer's broken UTF-8 does not leak into the next check's response", async () => {
+  const { startFaultServer } = await import("../../tests/_servers.ts");
+  const { httpCheck } = await import("./http.ts");
+  await using garbage = startFaultServer("garbage");
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("ok"),
+  );
+  try {
+    const check = (url: string) =>
+      httpCheck(parseTarget(url, "test"), {}).check(AbortSignal.timeout(3000));
+    await assert.rejects(check(`http://127.0.0.1:${garbage.port}/`));
+    await check(`http://127.0.0.1:${server.addr.port}/`);
+  } finally {
+    await server.shutdown();
+  }
+});
