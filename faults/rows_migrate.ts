@@ -259,7 +259,7 @@ function dbStoppedNeverBackRow(): FaultRow {
     scenario:
       "Database stopped during migration attempt 1 and never started again (3 attempts, 200 ms delay, default --on-migrate-failure continue)",
     expected:
-      "Every attempt fails (attempt 1 in the migration; attempts 2 and 3 are not run because the lost lock cannot be taken again: never unlocked), ⚠️ Migrations did not complete, then the app still starts (continue) with PREFLIGHT_MIGRATIONS=failed; exit 0 (the app's); no hang on the dead lock connection.",
+      "Every attempt fails (attempt 1 in the migration; attempts 2 and 3 are not run because the lock cannot be taken on the dead database: never unlocked), ⚠️ Migrations did not complete, then the app still starts (continue) with PREFLIGHT_MIGRATIONS=failed; exit 0 (the app's); no hang on the dead lock connection.",
     rule: RETRY_RULE,
     async run() {
       const pw = newSecret();
@@ -293,7 +293,7 @@ function dbStoppedNeverBackRow(): FaultRow {
       const exit = await p.exited;
       const failures = [
         ...p.stderr.matchAll(
-          /✗ .* (exited with code|not run: the migration lock)/g,
+          /✗ .* (exited with code|not run: cannot take the migration lock)/g,
         ),
       ].length;
       return observe(p, exit, {

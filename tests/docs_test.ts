@@ -639,15 +639,14 @@ function sourceTemplates(): Set<string> {
       }
       if (t !== undefined) out.add(t);
     }
-    // Errors that main.ts logs as they are, and the lock's, logged as `✗ ${e.message}`.
+    // Errors that main.ts logs as they are. (The lock's reason is logged
+    // by migrate_step.ts after its own prefix, a log call found above.)
     for (
-      const m of src.matchAll(
-        /new (TimeoutError|MigrationError|LockTimeoutError)\(\s*/g,
-      )
+      const m of src.matchAll(/new (TimeoutError|MigrationError)\(\s*/g)
     ) {
       const t = literalAt(src, m.index! + m[0].length);
       if (t === undefined) continue;
-      out.add(m[1] === "LockTimeoutError" ? `✗ ${t}` : t);
+      out.add(t);
     }
   }
   // Templates that are (almost) all placeholder say nothing.

@@ -274,3 +274,38 @@ Deno.test("a migration child killed by a signal counts as a failed attempt with 
   assert.match(r.stderr, /✗ Sh exited with code 137\./);
   assert.match(r.stderr, /⚠️ Migrations did not complete\./);
 });
+
+Deno.test("a database that comes up after the wait budget still gets the migration retries, under the lock", async () => {
+  const password = "late-pw-2c7e";
+  await using pg = await startPostgres({
+    auth: "scram",
+    password,
+    database: "app",
+    startDelayMs: 2500,
+  });
+  const r = await runPreflight([
+    "run",
+    "--timeout",
+    "500ms",
+    "--migrate-delay",
+    "1s",
+    "--",
+    "/bin/sh",
+    "-c",
+    'echo "wait=$PREFLIGHT_WAIT migrations=$PREFLIGHT_MIGRATIONS"',
+  ], {
+    DB_HOST: "127.0.0.1",
+    DB_PORT: String(pg.port),
+    POSTGRES_USER: "postgres",
+    POSTGRES_PASSWORD: password,
+    POSTGRES_DB: "app",
+    MIGRATE_CMD: "true",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /✗ True not run: cannot take the migration lock: connection refused by 127\.0\.0\.1:\d+\./,
+  );
+  assert.match(r.stderr, /✓ Migrations applied successfully\./);
+  assert.match(r.stdout, /wait=timeout migrations=applied/);
+});

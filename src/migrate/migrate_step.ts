@@ -10,11 +10,7 @@ import { lockDatabase, migrateCommand } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
 import { resolveCommand } from "../handover/resolve_command.ts";
 import { runMigrations } from "./run_migrations.ts";
-import {
-  acquireMigrationLock,
-  type HeldLock,
-  LockTimeoutError,
-} from "./migration_lock.ts";
+import { LockTimeoutError, migrationLock } from "./migration_lock.ts";
 
 /** What the migration step will do, decided (and validated) before anything runs. */
 export interface MigrationPlan {
@@ -66,30 +62,17 @@ export async function migrateStep(
   // Not found / not executable is an error of the image, not a failed attempt.
   resolveCommand(plan.argv[0], env);
   log.info("Running database migrations...", { phase: "migrate" });
-  let held: HeldLock | undefined;
-  if (plan.lock) {
-    try {
-      held = await acquireMigrationLock(plan.lock, {
-        deadlineAt: budgetStartedAt + options.timeout,
-        signal,
-        log,
-      });
-    } catch (e) {
-      if (!(e instanceof LockTimeoutError)) throw e;
-      log.error(`✗ ${e.message}`, { phase: "migrate" });
-      log.warn("⚠️ Migrations did not complete.", { phase: "migrate" });
-      return {
-        status: "failed",
-        attempts: 0,
-        elapsedMs: performance.now() - started,
-      };
-    }
-  } else {
+  const lock = plan.lock
+    ? migrationLock(plan.lock, {
+      deadlineAt: budgetStartedAt + options.timeout,
+      signal,
+      log,
+    })
+    : undefined;
+  if (!lock) {
     log.debug(
       "Migrating without the lock (no database credentials, or --no-migrate-lock)",
-      {
-        phase: "migrate",
-      },
+      { phase: "migrate" },
     );
   }
   try {
@@ -103,7 +86,7 @@ export async function migrateStep(
       stopTimeoutMs: options.stopTimeout,
       signal,
       log,
-      beforeAttempt: held ? () => held!.ensure() : undefined,
+      beforeAttempt: lock ? () => lock.ensure() : undefined,
     });
     const elapsedMs = performance.now() - started;
     if (outcome.ok) {
@@ -121,9 +104,11 @@ export async function migrateStep(
     });
     return { status: "failed", attempts: outcome.attempts, elapsedMs };
   } catch (e) {
-    // The lock was lost and could not be taken again in time.
+    // Another replica held the lock past the deadline.
     if (!(e instanceof LockTimeoutError)) throw e;
-    log.error(`✗ ${e.message}`, { phase: "migrate" });
+    log.error(`✗ Could not take the migration lock in time: ${e.message}`, {
+      phase: "migrate",
+    });
     log.warn("⚠️ Migrations did not complete.", { phase: "migrate" });
     return {
       status: "failed",
@@ -131,6 +116,6 @@ export async function migrateStep(
       elapsedMs: performance.now() - started,
     };
   } finally {
-    await held?.release();
+    await lock?.release();
   }
 }

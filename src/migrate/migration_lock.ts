@@ -3,10 +3,12 @@
  * held on one dedicated connection for the whole migration step, so that
  * replicas starting together migrate one at a time. The server releases it
  * when that connection ends, so a crash cannot leave it held; for the same
- * reason a database restart drops it, and {@linkcode HeldLock.ensure} takes
- * it again before each attempt.
+ * reason a database restart drops it. {@linkcode MigrationLock.ensure} runs
+ * before every attempt: it takes the lock (again), waits for another holder,
+ * and tells when the database cannot be reached, so that attempt fails
+ * without running and the retry schedule goes on, as without a lock.
  */
-import type { Target } from "../checks/target.ts";
+import { hostPort, type Target } from "../checks/target.ts";
 import type { Log } from "../log/logger.ts";
 import { delay } from "../wait/delay.ts";
 import { scrub } from "../config/redact.ts";
@@ -23,14 +25,15 @@ export interface LockHolder {
   readonly since: Date | null;
 }
 
-/** A held lock. */
-export interface HeldLock {
+/** The lock of one migration step. */
+export interface MigrationLock {
   /**
-   * Makes sure this session still holds the lock (a database restart ends
-   * the session and frees it), taking it again, and waiting for another
-   * holder, when it does not. Resolves to `undefined` when held, or to the
-   * reason the database cannot be reached (the attempt then fails without
-   * running: never unlocked). Throws LockTimeoutError past the deadline.
+   * Before each attempt. Resolves to `undefined` when the attempt may run:
+   * the lock is held (taken now, or still held), or the database refused
+   * these credentials for good and the step runs unlocked (said once in a
+   * warning). Resolves to a reason when the database cannot be reached: the
+   * attempt then fails without running. Throws LockTimeoutError when
+   * another session holds the lock past the deadline.
    */
   ensure(): Promise<string | undefined>;
   /** Unlocks and closes the connection. */
@@ -42,7 +45,7 @@ export class LockTimeoutError extends Error {
   override name = "LockTimeoutError";
 }
 
-/** Options of {@linkcode acquireMigrationLock}. */
+/** Options of {@linkcode migrationLock}. */
 export interface LockOptions {
   /**
    * When waiting for the lock ends, on the `performance.now()` clock: the
@@ -106,49 +109,57 @@ async function holderOf(sql: Sql): Promise<string> {
     : "another session";
 }
 
-/**
- * Takes the lock, waiting while another session holds it, until
- * `deadlineAt` passes (LockTimeoutError) or `signal` aborts (rethrown); at
- * least one attempt is made, even when the budget is already spent.
- * Resolves to `undefined` when the database refuses these credentials for
- * good; the caller then migrates without the lock and says so.
- */
-export async function acquireMigrationLock(
+/** A connection error of postgres.js, worded as the checks word theirs. */
+function connectionReason(e: unknown, where: string, host: string): string {
+  const code = (e as { code?: string }).code ?? "";
+  switch (code) {
+    case "ECONNREFUSED":
+      return `connection refused by ${where}`;
+    case "ECONNRESET":
+      return `connection reset by ${where}`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `host '${host}' does not resolve`;
+    case "CONNECT_TIMEOUT":
+    case "ETIMEDOUT":
+      return `connection to ${where} timed out`;
+  }
+  return scrub((e as Error).message ?? String(e));
+}
+
+/** Creates the lock of a migration step; nothing connects before the first {@linkcode MigrationLock.ensure}. */
+export function migrationLock(
   target: Target,
   opts: LockOptions,
-): Promise<HeldLock | undefined> {
-  const { default: postgres } = await import("postgres");
-  const connectOptions = postgresJsOptions(target);
+): MigrationLock {
+  const where = hostPort(target);
   let sql: Sql | undefined;
+  let unlocked = false;
+  let heldBefore = false;
   const close = async () => {
     const s = sql;
     sql = undefined;
     await s?.end({ timeout: 0 }).catch(() => {});
   };
 
-  // One loop for the first time and for taking it again after a restart.
-  // `once`: give up at the first connection error (the database is down)
-  // instead of retrying until the deadline.
-  const take = async (once = false): Promise<"held" | "refused" | string> => {
-    const started = performance.now();
+  // Takes the lock, waiting while another session holds it. A connection
+  // error ends it at once with the reason: the attempt fails, the schedule
+  // retries.
+  const take = async (): Promise<"held" | "refused" | string> => {
+    const { default: postgres } = await import("postgres");
     const left = () => opts.deadlineAt - performance.now();
+    const started = performance.now();
     let announced = false;
     let lastReport = 0;
-    let lastError = "";
     while (true) {
       if (opts.signal.aborted) throw opts.signal.reason;
       try {
-        // A fresh client after a connection error: postgres.js would
-        // otherwise retry a dead peer on its own schedule.
         sql ??= postgres({
-          ...connectOptions,
+          ...postgresJsOptions(target),
           max: 1,
           idle_timeout: 0,
           max_lifetime: null,
-          connect_timeout: Math.max(
-            1,
-            Math.ceil(Math.min(5000, left()) / 1000),
-          ),
+          connect_timeout: 5,
           connection: {
             application_name:
               `preflight migrate ${safeHostname()} pid ${Deno.pid}`,
@@ -159,7 +170,7 @@ export async function acquireMigrationLock(
           sql`select pg_try_advisory_lock(${LOCK_KEY[0]}::int, ${
             LOCK_KEY[1]
           }::int) as locked`,
-          Math.max(1000, Math.min(10_000, left())),
+          10_000,
         );
         if (locked) {
           opts.log.debug("Took the migration lock", { phase: "migrate" });
@@ -177,50 +188,31 @@ export async function acquireMigrationLock(
           lastReport = now;
         }
         if (left() <= 0) {
-          throw new LockTimeoutError(
-            "Could not take the migration lock in time: another replica is still migrating",
-          );
+          throw new LockTimeoutError("another replica is still migrating");
         }
         await delay(Math.min(200, Math.max(0, left())), opts.signal);
       } catch (e) {
         if (e instanceof LockTimeoutError || opts.signal.aborted) throw e;
         await close();
-        const code = (e as { code?: string }).code ?? "";
-        const msg = scrub((e as Error).message ?? String(e));
-        if (PERMANENT.has(code)) {
+        if (PERMANENT.has((e as { code?: string }).code ?? "")) {
           opts.log.warn(
-            `⚠️ Cannot take the migration lock: ${msg}; migrating without it`,
+            `⚠️ Cannot take the migration lock: ${
+              scrub((e as Error).message ?? String(e))
+            }; migrating without it`,
             { phase: "migrate" },
           );
           return "refused";
         }
-        if (once) return msg;
-        if (msg !== lastError) {
-          opts.log.debug(`Migration lock: ${msg}; retrying`, {
-            phase: "migrate",
-          });
-          lastError = msg;
-        }
-        if (left() <= 0) {
-          throw new LockTimeoutError(
-            `Could not take the migration lock in time: ${msg}`,
-          );
-        }
-        await delay(Math.min(500, Math.max(0, left())), opts.signal);
+        return connectionReason(e, where, target.host);
       }
     }
   };
 
-  try {
-    if (await take() === "refused") return undefined;
-  } catch (e) {
-    await close();
-    throw e;
-  }
   return {
     async ensure() {
-      const stillHeld = sql
-        ? await withTimeout(
+      if (unlocked) return undefined;
+      if (sql) {
+        const stillHeld = await withTimeout(
           sql`select exists(
                 select 1 from pg_locks
                  where locktype = 'advisory' and granted and pid = pg_backend_pid()
@@ -229,17 +221,26 @@ export async function acquireMigrationLock(
           }::int::oid
                    and objsubid = 2) as held`,
           5000,
-        ).then(([r]) => r.held === true, () => false)
-        : false;
-      if (stillHeld) return undefined;
-      opts.log.warn(
-        "⚠️ Lost the migration lock (its database session ended); taking it again...",
-        { phase: "migrate" },
-      );
+        ).then(([r]) => r.held === true, () => false);
+        if (stillHeld) return undefined;
+      }
+      if (heldBefore) {
+        opts.log.warn(
+          "⚠️ Lost the migration lock (its database session ended); taking it again...",
+          { phase: "migrate" },
+        );
+      }
       await close();
-      const outcome = await take(true);
-      if (outcome === "held") return undefined;
-      return outcome === "refused" ? "the database refused the login" : outcome;
+      const outcome = await take();
+      if (outcome === "held") {
+        heldBefore = true;
+        return undefined;
+      }
+      if (outcome === "refused") {
+        unlocked = true;
+        return undefined;
+      }
+      return outcome;
     },
     async release() {
       if (!sql) return;
@@ -249,8 +250,7 @@ export async function acquireMigrationLock(
         }::int)`,
         5000,
       ).catch(() => {/* closing the session releases it anyway */});
-      await sql.end({ timeout: 1 }).catch(() => {});
-      sql = undefined;
+      await close();
     },
   };
 }

@@ -49,7 +49,7 @@ export async function runMigrations(
     if (blocked !== undefined) {
       // Never migrate without the lock once it was lost: fail this attempt.
       m.log.warn(
-        `✗ ${m.name} not run: the migration lock could not be taken again: ${blocked}.`,
+        `✗ ${m.name} not run: cannot take the migration lock: ${blocked}.`,
         { phase: "migrate", attempt: n },
       );
     } else {
