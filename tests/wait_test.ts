@@ -130,3 +130,35 @@ Deno.test("--log-format json prints one object per line with ts, level, msg, pha
   assert.match(result.target, /^tcp:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(typeof result.elapsed_ms, "number");
 });
+
+Deno.test("with --on-timeout continue, a permanent failure ends only that target's wait: the others are still waited for", async () => {
+  await using pg = await startPostgres({
+    auth: "scram",
+    password: "right-pw-77aa",
+  });
+  const port = closedPort();
+  let listener: Deno.Listener | undefined;
+  const opener = setTimeout(() => {
+    listener = Deno.listen({ hostname: "127.0.0.1", port });
+  }, 1000);
+  try {
+    const r = await runPreflight([
+      "wait",
+      "--on-timeout",
+      "continue",
+      "--timeout",
+      "20s",
+      pg.url("postgres", "wrong-pw-1d0e", "postgres"),
+      `tcp://127.0.0.1:${port}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /password authentication failed/);
+    assert.match(
+      r.stderr,
+      new RegExp(`✓ tcp://127\\.0\\.0\\.1:${port} is ready`),
+    );
+  } finally {
+    clearTimeout(opener);
+    listener?.close();
+  }
+});

@@ -68,14 +68,18 @@ export const run: CommandHandler = async (ctx) => {
     for (const t of targets.others) {
       log.info(`Waiting for ${t.id}...`, { phase: "wait", target: t.id });
     }
-    const outcome = await waitStep(all, options, ctx.signal, log);
+    const waitStarted = performance.now();
+    // The old marker: said as soon as the database is ready (index 0).
+    const outcome = await waitStep(all, options, ctx.signal, log, (i) => {
+      if (i !== 0) return;
+      log.info("✓ DB connectivity check complete.", {
+        phase: "wait",
+        elapsed_ms: Math.round(performance.now() - waitStarted),
+      });
+    });
     waitMs = outcome.elapsedMs;
     if (outcome.ready) {
       waitStatus = "ready";
-      log.info("✓ DB connectivity check complete.", {
-        phase: "wait",
-        elapsed_ms: Math.round(waitMs),
-      });
     } else {
       waitStatus = "timeout";
       if (options.onTimeout === "fail") {

@@ -40,6 +40,14 @@ export interface WaitForOptions {
   readonly log?: Log;
   /** How often "still waiting" is logged per target. */
   readonly stillWaitingEveryMs?: number;
+  /**
+   * End the whole wait when one target fails permanently (the others are
+   * cancelled): right when that failure decides the outcome anyway
+   * (`--on-timeout fail`). Otherwise only that target's wait ends.
+   */
+  readonly cancelOnFailure?: boolean;
+  /** Called as soon as a target's wait ends, so its outcome is logged then. */
+  readonly onDone?: (result: TargetResult, index: number) => void;
 }
 
 async function waitOne(
@@ -131,9 +139,9 @@ function wasCancelled(deadline: AbortSignal): boolean {
 }
 
 /**
- * Waits for every check concurrently, until all are ready, the budget is
- * spent, or one fails permanently (the others are then cancelled, since the
- * wait as a whole cannot succeed). Rethrows the reason of `opts.signal`.
+ * Waits for every check concurrently, until each is ready, has failed
+ * permanently, or the budget is spent (with `cancelOnFailure`, one permanent
+ * failure cancels the others). Rethrows the reason of `opts.signal`.
  */
 export async function waitFor(
   checks: readonly Check[],
@@ -146,9 +154,10 @@ export async function waitFor(
   const signal = AbortSignal.any([deadline.signal, cancel.signal]);
   try {
     const results = await Promise.all(
-      checks.map(async (c) => {
+      checks.map(async (c, i) => {
         const r = await waitOne(c, signal, started, endsAt, opts);
-        if (r.state === "failed") cancel.abort();
+        opts.onDone?.(r, i);
+        if (r.state === "failed" && opts.cancelOnFailure) cancel.abort();
         return r;
       }),
     );

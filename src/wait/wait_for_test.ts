@@ -61,18 +61,33 @@ Deno.test("waitFor never starts two attempts on one target less than 50 ms apart
   }
 });
 
-Deno.test("a permanent failure ends that target at once and cancels the others", async () => {
+Deno.test("with cancelOnFailure, a permanent failure ends that target at once and cancels the others", async () => {
   const bad = scripted("bad", 1, "permanent");
   const slow = scripted("slow", 0, "never");
   const t0 = performance.now();
   const results = await waitFor([bad.check, slow.check], {
     timeoutMs: 30_000,
     attemptTimeoutMs: 1000,
+    cancelOnFailure: true,
   });
   assert.ok(performance.now() - t0 < 10_000);
   assert.equal(results[0].state, "failed");
   assert.equal(results[0].reason, "password authentication failed");
   assert.equal(results[1].state, "cancelled");
+});
+
+Deno.test("without cancelOnFailure, a permanent failure ends only that target's wait; the others go on", async () => {
+  const bad = scripted("bad", 0, "permanent");
+  const late = scripted("late", 4);
+  const done: string[] = [];
+  const results = await waitFor([bad.check, late.check], {
+    timeoutMs: 30_000,
+    attemptTimeoutMs: 1000,
+    onDone: (r) => done.push(`${r.id}:${r.state}`),
+  });
+  assert.deepEqual(results.map((r) => r.state), ["failed", "ready"]);
+  // Each outcome is reported when it happens, not at the end.
+  assert.deepEqual(done, ["bad:failed", "late:ready"]);
 });
 
 Deno.test("waitFor gives up after the budget with the last reason", async () => {

@@ -16,12 +16,44 @@ export interface WaitOutcome {
   readonly elapsedMs: number;
 }
 
-/** Waits for the targets under the options' budget; rethrows a stop signal. */
+/** Logs how one target's wait ended, as soon as it ends. */
+function logResult(r: TargetResult, log: Log): void {
+  const fields = {
+    phase: "wait",
+    target: r.id,
+    attempt: r.attempts,
+    elapsed_ms: Math.round(r.elapsedMs),
+  };
+  const after = formatDuration(r.elapsedMs);
+  if (r.state === "ready") {
+    log.info(
+      `✓ ${r.id} is ready (${after}, ${r.attempts} ${
+        r.attempts === 1 ? "attempt" : "attempts"
+      })`,
+      fields,
+    );
+  } else if (r.state === "failed") {
+    log.error(`✗ ${r.id}: ${r.reason}`, fields);
+  } else if (r.state === "timeout") {
+    log.warn(
+      `✗ ${r.id} not ready after ${after}: ${r.reason ?? "no answer"}`,
+      fields,
+    );
+  } else {
+    log.warn(`✗ ${r.id}: gave up, another target failed`, fields);
+  }
+}
+
+/**
+ * Waits for the targets under the options' budget; rethrows a stop signal.
+ * `onReady(i)` is called as soon as target `i` is ready.
+ */
 export async function waitStep(
   targets: readonly Target[],
   options: Options,
   signal: AbortSignal,
   log: Log,
+  onReady?: (index: number) => void,
 ): Promise<WaitOutcome> {
   const started = performance.now();
   const checks = await Promise.all(
@@ -32,33 +64,12 @@ export async function waitStep(
     attemptTimeoutMs: options.attemptTimeout,
     signal,
     log,
+    cancelOnFailure: options.onTimeout === "fail",
+    onDone: (r, i) => {
+      logResult(r, log);
+      if (r.state === "ready") onReady?.(i);
+    },
   });
-  for (const r of results) {
-    const fields = {
-      phase: "wait",
-      target: r.id,
-      attempt: r.attempts,
-      elapsed_ms: Math.round(r.elapsedMs),
-    };
-    const after = formatDuration(r.elapsedMs);
-    if (r.state === "ready") {
-      log.info(
-        `✓ ${r.id} is ready (${after}, ${r.attempts} ${
-          r.attempts === 1 ? "attempt" : "attempts"
-        })`,
-        fields,
-      );
-    } else if (r.state === "failed") {
-      log.error(`✗ ${r.id}: ${r.reason}`, fields);
-    } else if (r.state === "timeout") {
-      log.warn(
-        `✗ ${r.id} not ready after ${after}: ${r.reason ?? "no answer"}`,
-        fields,
-      );
-    } else {
-      log.warn(`✗ ${r.id}: gave up, another target failed`, fields);
-    }
-  }
   return {
     ready: results.every((r) => r.state === "ready"),
     results,
