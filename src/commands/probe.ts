@@ -5,12 +5,13 @@
  * It loads no logging library and only the checks its targets need.
  */
 import type { CommandHandler } from "./context.ts";
+import { ConfigError } from "../errors.ts";
 import { parseTarget } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
 import { reasonOf } from "../checks/check.ts";
 import { timeoutSignal } from "../wait/timeout_signal.ts";
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { redactUrl, scrub } from "../config/redact.ts";
 import { writeStderr } from "../log/write_stderr.ts";
 
 /** Longest failure line, in bytes (Docker keeps 4 KiB of probe output). */
@@ -23,11 +24,28 @@ interface ProbeResult {
   reason?: string;
 }
 
+/** Cuts a line to at most `max` bytes of UTF-8, on a character boundary. */
+export function truncateBytes(line: string, max: number): string {
+  const bytes = new TextEncoder().encode(line);
+  if (bytes.length <= max) return line;
+  let end = max - 3;
+  // Back up to the start of a character (continuation bytes are 10xxxxxx).
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end)) + "...";
+}
+
 /** The default target: the app's health endpoint on this host. */
 export function defaultProbeTarget(
   env: Readonly<Record<string, string>>,
 ): string {
-  return `http://127.0.0.1:${env.PORT || "8000"}/health`;
+  // Empty means unset, as ${PORT:-8000} reads it.
+  const port = env.PORT || "8000";
+  if (!/^\d+$/.test(port.trim()) || Number(port) < 1 || Number(port) > 65535) {
+    throw new ConfigError(
+      `Invalid PORT '${port}': expected a port number 1-65535`,
+    );
+  }
+  return `http://127.0.0.1:${port.trim()}/health`;
 }
 
 async function probeOne(
@@ -73,25 +91,28 @@ export const probe: CommandHandler = async (ctx) => {
     onDeadline = () => resolve("expired");
     deadline.signal.addEventListener("abort", onDeadline, { once: true });
   });
+  // Results as they come in: at the deadline, the finished ones keep their
+  // own outcome and only the unfinished ones say they did not answer.
+  const settled: (ProbeResult | undefined)[] = texts.map(() => undefined);
   const pending = texts.map((t, i) =>
     probeOne(
       t,
       positionals.length > 0 ? `target ${i + 1}` : "PORT",
       deadline.signal,
       options.httpStatus,
-    )
+    ).then((r) => (settled[i] = r))
   );
-  const settled = await Promise.race([Promise.all(pending), expired]);
+  await Promise.race([Promise.all(pending), expired]);
   deadline.signal.removeEventListener("abort", onDeadline);
   deadline.dispose();
-  const results: ProbeResult[] = settled === "expired"
-    ? texts.map((t) => ({
-      target: t,
+  const results: ProbeResult[] = texts.map((t, i) =>
+    settled[i] ?? {
+      target: redactUrl(t),
       ok: false,
       ms: options.timeout,
       reason: `no answer within ${formatDuration(options.timeout)}`,
-    }))
-    : settled;
+    }
+  );
   const healthy = results.every((r) => r.ok);
   if (options.json) {
     ctx.stdout(scrub(results.map((r) => JSON.stringify(r)).join("\n")) + "\n");
@@ -101,7 +122,7 @@ export const probe: CommandHandler = async (ctx) => {
     )
       .join("; ");
     line = scrub(`unhealthy: ${line}`).replace(/[\r\n]+/g, " ");
-    if (line.length > MAX_LINE) line = line.slice(0, MAX_LINE - 3) + "...";
+    line = truncateBytes(line, MAX_LINE);
     writeStderr(line + "\n");
   }
   return healthy ? 0 : 1;

@@ -14,8 +14,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** The default migration command of the old script. */
 export const DEFAULT_MIGRATE_CMD = "alembic upgrade head";
 
+// Empty means unset, as the old script's ${DB_PORT:-5432} read it.
 function port(env: Env, name: string, fallback: string): number {
-  const raw = env[name] ?? fallback;
+  const raw = env[name] || fallback;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > 65535) {
     throw new ConfigError(
       `Invalid ${name} '${raw}': expected a port number 1-65535`,
@@ -25,7 +26,7 @@ function port(env: Env, name: string, fallback: string): number {
 }
 
 function host(env: Env, name: string, fallback: string): string {
-  const raw = (env[name] ?? fallback).trim();
+  const raw = (env[name] || fallback).trim();
   if (raw === "" || /[\s/@?#]/.test(raw)) {
     throw new ConfigError(
       `Invalid ${name} '${raw}': expected a host name or IP address`,
@@ -74,10 +75,10 @@ export function lockDatabase(env: Env): Target | undefined {
   const user = prefix === "PG" ? env.PGUSER! : env.POSTGRES_USER!;
   const password = prefix === "PG" ? env.PGPASSWORD : env.POSTGRES_PASSWORD;
   const db = (prefix === "PG" ? env.PGDATABASE : env.POSTGRES_DB) || user;
-  const h = env.DB_HOST !== undefined || env.PGHOST === undefined
+  const h = env.DB_HOST || !env.PGHOST
     ? host(env, "DB_HOST", "postgres")
     : host(env, "PGHOST", "postgres");
-  const p = env.DB_PORT !== undefined || env.PGPORT === undefined
+  const p = env.DB_PORT || !env.PGPORT
     ? port(env, "DB_PORT", "5432")
     : port(env, "PGPORT", "5432");
   const auth = encodeURIComponent(user) +
