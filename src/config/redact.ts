@@ -7,6 +7,8 @@
 const MASK = "***";
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY/i;
 const secrets = new Set<string>();
+/** Shortest secret masked wherever it appears in free text. */
+export const MIN_FREE_TEXT_SECRET = 4;
 
 /** True when a variable's value must never be printed (name contains PASSWORD, SECRET, TOKEN or KEY). */
 export function isSecretName(name: string): boolean {
@@ -20,7 +22,10 @@ export function isSecretName(name: string): boolean {
  * JSON log line.
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (!value) return;
+  // A one- to three-character secret would mask that text in every word of
+  // every line; such values stay masked where they are structurally a
+  // secret (a URL's password, a secret query parameter), not as free text.
+  if (!value || value.length < MIN_FREE_TEXT_SECRET) return;
   const forms = new Set([value]);
   try {
     forms.add(encodeURIComponent(value));
@@ -74,7 +79,12 @@ function scanEnv(env: Record<string, string | undefined>): void {
       ]
     ) {
       for (const m of value.matchAll(re)) {
-        for (const p of passwordReadings(m[0])) registerSecret(p);
+        // postgres://postgres:postgres@...: the password is the user name,
+        // printed anyway; the URL rule still masks it in its place.
+        const user = /^[^:]*:\/\/([^:@/?#]*):/.exec(m[0])?.[1];
+        for (const p of passwordReadings(m[0])) {
+          if (p !== user) registerSecret(p);
+        }
       }
     }
   }
