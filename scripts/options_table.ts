@@ -54,7 +54,7 @@ export function optionsTable(): string {
         defaults(o)
       } | ${cmds.length === ORDER.length ? "all" : cmds.join(", ")} | ${
         o.help.replaceAll("|", "\\|")
-      }${o.repeatable ? " (repeatable)" : ""} |`,
+      }${o.repeatable && !/repeatable/.test(o.help) ? " (repeatable)" : ""} |`,
     );
   }
   return rows.join("\n");

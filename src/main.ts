@@ -44,6 +44,16 @@ function writeAll(file: typeof Deno.stdout, text: string): void {
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }
 
+/** Whether JSON logs were asked for, read raw: configuration may be what failed. */
+function wantsJson(): boolean {
+  const args = Deno.args;
+  const i = args.indexOf("--log-format");
+  const flag = args.find((a) => a.startsWith("--log-format="))?.slice(13) ??
+    (i >= 0 ? args[i + 1] : undefined);
+  const value = flag ?? Deno.env.get("PREFLIGHT_LOG_FORMAT");
+  return value?.trim().toLowerCase() === "json";
+}
+
 async function main(): Promise<number> {
   const probing = Deno.args[0] === "probe";
   let command: CommandName | undefined;
@@ -82,9 +92,19 @@ async function main(): Promise<number> {
     if (error instanceof ConfigError || !logging) {
       const { scrub } = await import("./config/redact.ts");
       const msg = error instanceof Error ? error.message : String(error);
+      const text = code === 1 ? `unexpected error: ${msg}` : msg;
       writeAll(
         Deno.stderr,
-        scrub(`preflight: ${code === 1 ? `unexpected error: ${msg}` : msg}\n`),
+        scrub(
+          wantsJson()
+            ? JSON.stringify({
+              ts: new Date().toISOString(),
+              level: "error",
+              msg: text,
+              exit_code: code,
+            }) + "\n"
+            : `preflight: ${text}\n`,
+        ),
       );
       if (code === 1 && error instanceof Error && error.stack) {
         writeAll(Deno.stderr, scrub(error.stack) + "\n");

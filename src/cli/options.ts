@@ -41,6 +41,8 @@ export interface OptionSpec {
   readonly repeatable?: boolean;
   /** Smallest value of a count. */
   readonly min?: number;
+  /** A duration that must be greater than 0. */
+  readonly positive?: boolean;
   /** False: no variable (for options that only make sense on the command line). */
   readonly env?: false;
 }
@@ -78,6 +80,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "timeout",
     kind: "duration",
+    positive: true,
     arg: "DURATION",
     default: {
       run: "60s",
@@ -102,6 +105,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "attempt-timeout",
     kind: "duration",
+    positive: true,
     arg: "DURATION",
     default: "5s",
     commands: ["run", "wait"],
@@ -197,6 +201,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "watchdog-interval",
     kind: "duration",
+    positive: true,
     arg: "DURATION",
     default: "10s",
     commands: HANDOVER,

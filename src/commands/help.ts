@@ -61,8 +61,9 @@ export function helpText(command?: CommandName): string {
   const opts = optionsOf(command);
   if (opts.length > 0) lines.push("Options:");
   for (const o of opts) {
+    const arg = o.arg ?? o.choices?.join("|");
     const flag = `${o.short ? `-${o.short}, ` : ""}--${o.name}${
-      o.arg ? ` ${o.arg}` : ""
+      arg ? ` ${arg}` : ""
     }`;
     const def = defaultFor(o, command);
     const env = envName(o);

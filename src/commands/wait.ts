@@ -22,9 +22,8 @@ export const wait: CommandHandler = async (ctx) => {
   const targets = positionals.map((t) => parseTarget(t, "target"));
   if (commandArgv !== undefined) validateHandOver(commandArgv, options);
   const log = getLog("wait");
-  log.info(`Waiting for ${targets.map((t) => t.id).join(", ")}...`, {
-    phase: "wait",
-  });
+  const ids = targets.map((t) => t.id).join(", ");
+  log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });
   const outcome = await waitStep(targets, options, ctx.signal, log);
   if (!outcome.ready) {
     if (options.onTimeout === "fail") {

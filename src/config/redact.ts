@@ -140,7 +140,7 @@ const AUTHORITY_PASSWORD = new RegExp(
 );
 const URL_IN_TEXT = new RegExp(SCHEME + String.raw`[^\s"']*`, "gi");
 const SECRET_PARAM =
-  /([?&;])([^=&#\s"']*(?:pass|secret|token|key|auth|sig|credential)[^=&#\s"']*)=([^&#\s"']*)/gi;
+  /([?&;])([^=&#\s"']*(?:pass|secret|token|key|auth|sig|credential)[^=&#\s"']*)=((?:(?!:(?:\s|$))[^&#\s"'])*)/gi;
 
 /** Masks the password of every `scheme://user:password@host` in a text, and its secret query parameters. */
 export function redactUrls(text: string): string {

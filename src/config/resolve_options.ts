@@ -116,6 +116,13 @@ export function parseOptionValue(
     }
     case "duration": {
       const ms = parseDuration(value);
+      if (ms === 0 && spec.positive) {
+        throw new ConfigError(
+          `Invalid ${source} '${
+            shown(source, raw)
+          }': expected a duration greater than 0, such as 500ms or 10s`,
+        );
+      }
       if (ms === undefined) {
         throw new ConfigError(
           `Invalid ${source} '${
@@ -137,14 +144,15 @@ export function parseOptionValue(
       return Number(value);
     }
     case "enum": {
-      if (!spec.choices!.includes(value)) {
+      const choice = value.toLowerCase();
+      if (!spec.choices!.includes(choice)) {
         throw new ConfigError(
           `Invalid ${source} '${shown(source, raw)}': expected ${
             spec.choices!.join(" or ")
           }`,
         );
       }
-      return value;
+      return choice;
     }
     case "list":
       return value.split(/[\s,]+/).filter(Boolean);
