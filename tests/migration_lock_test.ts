@@ -93,3 +93,48 @@ Deno.test("without the lock the same eight replicas race: migration attempts fai
     `no attempt failed without the lock:\n${last.join("\n----\n")}`,
   );
 });
+
+Deno.test("waiting for a lock another session holds is bounded by --timeout: migrate exits 3 and says who holds it", async () => {
+  const { default: postgres } = await import("postgres");
+  const { LOCK_KEY } = await import("../src/migrate/migration_lock.ts");
+  const password = "held-pw-6b1f";
+  await using pg = await startPostgres({
+    auth: "scram",
+    password,
+    database: "app",
+  });
+  const holder = postgres({
+    host: "127.0.0.1",
+    port: pg.port,
+    user: "postgres",
+    password,
+    database: "app",
+    max: 1,
+    connection: { application_name: "the other replica" },
+    onnotice: () => {},
+  });
+  try {
+    await holder`select pg_advisory_lock(${LOCK_KEY[0]}::int, ${
+      LOCK_KEY[1]
+    }::int)`;
+    const t0 = performance.now();
+    const r = await runPreflight(["migrate", "--timeout", "1500ms"], {
+      DATABASE_URL: pg.url("postgres", password, "app"),
+      MIGRATE_CMD: "true",
+    });
+    const ms = performance.now() - t0;
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /Waiting for the migration lock held by pid \d+ \(the other replica/,
+    );
+    assert.match(
+      r.stderr,
+      /✗ Could not take the migration lock in time: another replica is still migrating/,
+    );
+    assert.doesNotMatch(r.stderr, /True attempt/);
+    assert.ok(ms < 20_000, `took ${Math.round(ms)} ms`);
+  } finally {
+    await holder.end({ timeout: 1 });
+  }
+});

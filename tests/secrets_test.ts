@@ -101,5 +101,22 @@ Deno.test("no password or secret variable appears in any output, in text or JSON
     assertClean(args.join(" "), await runPreflight(args, env));
     seen++;
   }
-  assert.equal(seen, 27);
+  // Paths that only the output layer's scrub can catch: a secret variable's
+  // value echoed in an error about another option, and a raw '@' or '/' in a
+  // password that URL parsing would split.
+  const raw = `postgres://u:${PG_PW}@x/y@127.0.0.1:${closedPort()}/db`;
+  for (
+    const [args, e] of [
+      [["run", "--timeout", API_TOKEN], env],
+      [["wait", "--timeout", "300ms", raw], env],
+      [["run", "--timeout", "300ms", "--no-migrate", "--", "true"], {
+        ...env,
+        DATABASE_URL: raw,
+      }],
+    ] as [string[], Record<string, string>][]
+  ) {
+    assertClean(args.join(" "), await runPreflight(args, e));
+    seen++;
+  }
+  assert.equal(seen, 30);
 });

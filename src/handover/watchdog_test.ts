@@ -7,7 +7,8 @@ Deno.test("startWatchdog resolves after the given number of consecutive failures
   await startWatchdog(() => Promise.resolve(results[calls++] ?? true), {
     intervalMs: 1,
     failures: 3,
-    signal: new AbortController().signal,
+    // A bound: a watchdog that never trips fails the test instead of hanging it.
+    signal: AbortSignal.timeout(5000),
   });
   // Failures at 1, 3-4 and 6-8: the third in a row is call 8.
   assert.equal(calls, 8);
@@ -18,7 +19,7 @@ Deno.test("startWatchdog counts a check that throws as failed", async () => {
   await startWatchdog(() => {
     calls++;
     return Promise.reject(new Error("connection refused"));
-  }, { intervalMs: 1, failures: 2, signal: new AbortController().signal });
+  }, { intervalMs: 1, failures: 2, signal: AbortSignal.timeout(5000) });
   assert.equal(calls, 2);
 });
 
