@@ -18,17 +18,44 @@ const PG_USER = "postgres";
 // ---------------------------------------------------------------------------
 // Ports
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (bind port 0, read it, close). */
+/**
+ * A TCP port that was free on 127.0.0.1 and on ::1 a moment ago: servers here
+ * listen on both, and a port free on one address only can be busy on the
+ * other (another test's server on ::1), which a test would then reach.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  for (let i = 0; i < 50; i++) {
+    const v4 = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = v4.addr as Deno.NetAddr;
+    try {
+      if (hasIpv6Loopback()) Deno.listen({ hostname: "::1", port }).close();
+      return port;
+    } catch {
+      // Busy on ::1: try another.
+    } finally {
+      v4.close();
+    }
+  }
+  throw new Error("no port free on both 127.0.0.1 and ::1");
 }
 
-/** A port nobody listens on, so connecting to it is refused. */
+/**
+ * A port nobody listens on, so connecting to it is refused: below the
+ * ephemeral range (32768 and up on Linux), so no server a parallel test
+ * starts on port 0 is given it, and free on both loopback addresses.
+ */
 export function closedPort(): number {
-  return freePort();
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      if (hasIpv6Loopback()) Deno.listen({ hostname: "::1", port }).close();
+      return port;
+    } catch {
+      // In use: try another.
+    }
+  }
+  throw new Error("no closed port found");
 }
 
 let ipv6Cache: boolean | undefined;
