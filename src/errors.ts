@@ -20,6 +20,11 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** A tool a command needs is missing (restart without `docker compose`): exit 2, like a usage error. */
+export class ToolMissingError extends Error {
+  override name = "ToolMissingError";
+}
+
 /** Targets were not ready before the deadline: exit 124. */
 export class TimeoutError extends Error {
   override name = "TimeoutError";
@@ -49,6 +54,7 @@ export class SignalledError extends Error {
 /** Maps an error that escaped a command handler to the process exit code. */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof ConfigError) return ExitCode.usage;
+  if (error instanceof ToolMissingError) return ExitCode.usage;
   if (error instanceof TimeoutError) return ExitCode.timeout;
   if (error instanceof MigrationError) return ExitCode.migrationFailed;
   if (error instanceof SpawnError) return error.code;

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import { redactUrl, registerSecret } from "../config/redact.ts";
+import { SSL_MODES } from "./postgres_options.ts";
 
 /** The kinds of target, by URL scheme. */
 export type Scheme = "tcp" | "postgres" | "redis" | "rediss" | "http" | "https";
@@ -130,21 +131,12 @@ export function hostPort(t: { host: string; port: number }): string {
   return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }
 
-const SSL_MODES = [
-  "disable",
-  "allow",
-  "prefer",
-  "require",
-  "verify-ca",
-  "verify-full",
-];
-
 function validatePostgresParams(
   params: URLSearchParams,
   bad: (why: string) => ConfigError,
 ): void {
   const mode = params.get("sslmode");
-  if (mode !== null && !SSL_MODES.includes(mode)) {
+  if (mode !== null && !(SSL_MODES as readonly string[]).includes(mode)) {
     throw bad(`invalid sslmode '${mode}', expected ${SSL_MODES.join(", ")}`);
   }
   const root = params.get("sslrootcert");

@@ -15,6 +15,18 @@ export type CommandName =
   | "version"
   | "help";
 
+/** Every command, in the order of `help`. */
+export const COMMANDS: readonly CommandName[] = [
+  "run",
+  "wait",
+  "migrate",
+  "probe",
+  "doctor",
+  "restart",
+  "version",
+  "help",
+];
+
 /** How an option's value is parsed. */
 export type OptionKind =
   | "string"

@@ -5,7 +5,12 @@
  * flags, variables and defaults go through the same checks.
  */
 import { ConfigError } from "../errors.ts";
-import { type CommandName, OPTIONS, type OptionSpec } from "./options.ts";
+import {
+  type CommandName,
+  COMMANDS,
+  OPTIONS,
+  type OptionSpec,
+} from "./options.ts";
 
 /** What the command line says, before validation. */
 export interface Invocation {
@@ -17,17 +22,6 @@ export interface Invocation {
   /** The command after `--` (or, for `run`, from the first non-option). */
   readonly commandArgv?: readonly string[];
 }
-
-const COMMANDS: readonly CommandName[] = [
-  "run",
-  "wait",
-  "migrate",
-  "probe",
-  "doctor",
-  "restart",
-  "version",
-  "help",
-];
 
 const MAX_POSITIONALS: Partial<Record<CommandName, number>> = {
   run: 0,

@@ -6,6 +6,7 @@
  * table on standard output. Exit 0 when healthy in time, 1 otherwise (with
  * the last health-check output), 2 when `docker compose` is not available.
  */
+import { ToolMissingError } from "../errors.ts";
 import type { CommandHandler } from "./context.ts";
 import { useColor } from "./doctor.ts";
 import { withDotenv } from "../doctor/dotenv_config.ts";
@@ -100,10 +101,9 @@ export const restart: CommandHandler = async (ctx) => {
     await composeVersion(compose, CALL_TIMEOUT_MS, ctx.signal);
   } catch (e) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
-    log.error(`docker compose is not available: ${message(e)}`, {
-      exit_code: 2,
-    });
-    return 2;
+    throw new ToolMissingError(
+      `docker compose is not available: ${message(e)}`,
+    );
   }
 
   // The start time of each container before the restart: a state that still

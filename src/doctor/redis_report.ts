@@ -5,6 +5,7 @@
  * it, plus one list per priority step (`NAME\x06\x163`, `\x06\x166`,
  * `\x06\x169`); the count is their total `LLEN`.
  */
+import { raceAbort } from "../checks/connect.ts";
 import { connectRedis, type RedisSession } from "../checks/redis.ts";
 import { RespErrorReply, type RespValue } from "../checks/resp.ts";
 import { reasonOf } from "../checks/check.ts";
@@ -61,7 +62,9 @@ async function step<T>(
   const t0 = performance.now();
   const deadline = timeoutSignal(timeoutMs, signal);
   try {
-    return { ms: since(t0), value: await fn(deadline.signal) };
+    // Bounded here too, whatever the callee does with the signal.
+    const value = await raceAbort(fn(deadline.signal), deadline.signal);
+    return { ms: since(t0), value };
   } catch (e) {
     const timedOut = deadline.signal.aborted && !signal.aborted;
     return {
