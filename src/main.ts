@@ -59,6 +59,12 @@ async function main(): Promise<number> {
   let command: CommandName | undefined;
   let logging = false;
   try {
+    // Load the named command's module while the configuration loads: module
+    // loading is most of a probe's cost, and these do not depend on each other.
+    const first = Deno.args[0] as CommandName;
+    const early = Object.hasOwn(handlers, first)
+      ? handlers[first]().catch(() => undefined)
+      : undefined;
     const { loadConfig } = await import("./config/load_config.ts");
     const config = await loadConfig(Deno.args, Deno.env.toObject());
     command = config.command;
@@ -74,7 +80,8 @@ async function main(): Promise<number> {
       });
       logging = true;
     }
-    const handler = await handlers[command]();
+    const handler = (command === first ? await early : undefined) ??
+      await handlers[command]();
     return await handler({
       config: wantsHelp
         ? { ...config, command: "help", positionals: [config.command] }

@@ -8,6 +8,8 @@ import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
 import { parseTarget } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
+// The default target is HTTP: loaded with this module, not one step later.
+import "../checks/http.ts";
 import { reasonOf } from "../checks/check.ts";
 import { timeoutSignal } from "../wait/timeout_signal.ts";
 import { formatDuration } from "../config/duration.ts";
