@@ -49,9 +49,8 @@ export const run: CommandHandler = async (ctx) => {
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   if (env.PORT !== undefined) appPort(env);
-  validateHandOver(app, options);
-  // A missing app (127) or migration command is reported before any marker.
-  resolveCommand(app[0], env);
+  validateHandOver(app, options, env);
+  // A missing migration command (127) is reported before any marker too.
   if (plan) resolveCommand(plan.argv[0], env);
   const appName = commandDisplayName(app);
 
