@@ -77,105 +77,186 @@ export function parseHead(
   return { status: Number(m[1]), headers };
 }
 
-async function readHead(
+/** A response: status, lower-cased headers, and as much of the body as was asked for. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Map<string, string>;
+  readonly body: Uint8Array;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function headerEnd(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (
+      bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 &&
+      bytes[i + 3] === 10
+    ) return i;
+  }
+  return -1;
+}
+
+/** Decodes a chunked body as far as it goes. */
+export function dechunk(bytes: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    let eol = pos;
+    while (
+      eol + 1 < bytes.length && !(bytes[eol] === 13 && bytes[eol + 1] === 10)
+    ) eol++;
+    if (eol + 1 >= bytes.length) break;
+    const size = parseInt(
+      new TextDecoder().decode(bytes.subarray(pos, eol)).split(";")[0],
+      16,
+    );
+    if (!(size > 0)) break;
+    parts.push(bytes.subarray(eol + 2, Math.min(bytes.length, eol + 2 + size)));
+    pos = eol + 2 + size + 2;
+  }
+  return parts.reduce(concat, new Uint8Array(0));
+}
+
+/**
+ * Reads the status line and headers, then up to `maxBody` bytes of the body
+ * (0: none; the connection is closed without reading it).
+ */
+async function readResponse(
   conn: Deno.Conn,
   signal: AbortSignal,
   where: string,
-): Promise<{ status: number; headers: Map<string, string> }> {
-  const buf = new Uint8Array(4096);
-  // One decoder per response: a shared streaming decoder would carry a
-  // partial character from one peer's bytes into the next response.
-  const decoder = new TextDecoder();
-  let text = "";
+  maxBody: number,
+): Promise<HttpResponse> {
+  const buf = new Uint8Array(8192);
+  let bytes: Uint8Array = new Uint8Array(0);
+  let end = -1;
+  let head: { status: number; headers: Map<string, string> } | undefined;
   while (true) {
     const n = await raceAbort(conn.read(buf), signal);
-    if (n === null) {
-      const head = parseHead(text);
-      if (head && head !== "not-http") return head;
-      throw new NotReadyError(
-        `connection closed by ${where} before an HTTP response`,
+    if (n === null) break;
+    bytes = concat(bytes, buf.subarray(0, n));
+    if (end < 0) {
+      end = headerEnd(bytes);
+      // A fresh decoder each time: no state carried between responses.
+      const text = new TextDecoder().decode(
+        end >= 0 ? bytes.subarray(0, end) : bytes.subarray(0, MAX_HEAD),
       );
+      const parsed = parseHead(end >= 0 ? text + "\r\n" : text);
+      if (parsed === "not-http") {
+        throw new NotReadyError(
+          `${where} did not answer with HTTP (it sent ${
+            JSON.stringify(text.slice(0, 24))
+          })`,
+        );
+      }
+      if (end < 0) {
+        if (bytes.length < MAX_HEAD) continue;
+        if (!parsed) {
+          throw new NotReadyError(`${where} sent no HTTP status line`);
+        }
+        // Headers longer than we read: the status is what matters.
+        return { ...parsed, body: new Uint8Array(0) };
+      }
+      head = parsed!;
+      if (maxBody === 0) return { ...head, body: new Uint8Array(0) };
     }
-    text += decoder.decode(buf.subarray(0, n), { stream: true });
-    const head = parseHead(text);
-    if (head === "not-http") {
-      throw new NotReadyError(
-        `${where} did not answer with HTTP (it sent ${
-          JSON.stringify(text.slice(0, 24))
-        })`,
-      );
-    }
-    // Headers end at an empty line; a 3xx needs its Location.
-    if (head && (text.includes("\r\n\r\n") || text.length >= MAX_HEAD)) {
-      return head;
-    }
-    if (text.length >= MAX_HEAD) {
-      throw new NotReadyError(`${where} sent no HTTP status line`);
-    }
+    const length = Number(head!.headers.get("content-length") ?? NaN);
+    const got = bytes.length - (end + 4);
+    if (got >= maxBody || got >= length) break;
   }
+  if (!head) {
+    const parsed = parseHead(new TextDecoder().decode(bytes));
+    if (parsed && parsed !== "not-http") {
+      return { ...parsed, body: new Uint8Array(0) };
+    }
+    throw new NotReadyError(
+      `connection closed by ${where} before an HTTP response`,
+    );
+  }
+  let body: Uint8Array = bytes.subarray(end + 4);
+  if (/chunked/i.test(head.headers.get("transfer-encoding") ?? "")) {
+    body = dechunk(body);
+  }
+  return { ...head, body: body.subarray(0, maxBody) };
 }
 
-/** Builds an HTTP check. */
-export const httpCheck: CheckFactory = (target, options): Check => {
+/**
+ * One `GET` of a target over a plain socket (TLS for https), reading up to
+ * `maxBody` bytes of the body. Failures are typed and worded for logs:
+ * NotReadyError (refused, reset, not HTTP, timed out), PermanentError (TLS
+ * certificate); the password never appears.
+ */
+export async function httpGet(
+  target: Target,
+  signal: AbortSignal,
+  maxBody = 0,
+): Promise<HttpResponse> {
   const where = hostPort(target);
-  const allowed = options.httpStatus;
-  const isReady = (status: number) =>
-    allowed && allowed.length > 0
-      ? allowed.includes(status)
-      : status >= 200 && status < 300;
   const hide = (text: string) => {
     let out = scrub(text);
     if (target.password) out = out.split(target.password).join("***");
     return out;
   };
-  const request = httpRequest(target);
+  let conn: Deno.Conn | undefined;
+  try {
+    const tcp = await connectAny({
+      host: target.host,
+      port: target.port,
+      signal,
+    });
+    conn = tcp;
+    if (target.scheme === "https") {
+      conn = await raceAbort(
+        Deno.startTls(tcp, { hostname: target.host }),
+        signal,
+        (late) => late.close(),
+      );
+      await raceAbort((conn as Deno.TlsConn).handshake(), signal);
+    }
+    await raceAbort(writeAll(conn, httpRequest(target)), signal);
+    return await readResponse(conn, signal, where, maxBody);
+  } catch (e) {
+    if (signal.aborted && !(e instanceof PermanentError)) {
+      const timedOut = (signal.reason as Error)?.name === "TimeoutError";
+      throw new NotReadyError(
+        `no HTTP response from ${where} (${
+          timedOut ? "timed out" : "aborted"
+        })`,
+      );
+    }
+    const err = connectError(e, where);
+    throw err instanceof PermanentError
+      ? new PermanentError(hide(err.message))
+      : new NotReadyError(hide(err.message));
+  } finally {
+    try {
+      conn?.close();
+    } catch { /* already closed */ }
+  }
+}
 
+/** Builds an HTTP check. */
+export const httpCheck: CheckFactory = (target, options): Check => {
+  const allowed = options.httpStatus;
+  const isReady = (status: number) =>
+    allowed && allowed.length > 0
+      ? allowed.includes(status)
+      : status >= 200 && status < 300;
   return {
     id: target.id,
     async check(signal) {
-      let conn: Deno.Conn | undefined;
-      let head;
-      try {
-        const tcp = await connectAny({
-          host: target.host,
-          port: target.port,
-          signal,
-        });
-        conn = tcp;
-        if (target.scheme === "https") {
-          conn = await raceAbort(
-            Deno.startTls(tcp, { hostname: target.host }),
-            signal,
-            (late) => late.close(),
-          );
-          await raceAbort((conn as Deno.TlsConn).handshake(), signal);
-        }
-        await raceAbort(writeAll(conn, request), signal);
-        head = await readHead(conn, signal, where);
-      } catch (e) {
-        if (signal.aborted && !(e instanceof PermanentError)) {
-          const timedOut = (signal.reason as Error)?.name === "TimeoutError";
-          throw new NotReadyError(
-            `no HTTP response from ${where} (${
-              timedOut ? "timed out" : "aborted"
-            })`,
-          );
-        }
-        const err = connectError(e, where);
-        throw err instanceof PermanentError
-          ? new PermanentError(hide(err.message))
-          : new NotReadyError(hide(err.message));
-      } finally {
-        try {
-          conn?.close();
-        } catch { /* already closed */ }
-      }
-      if (isReady(head.status)) return;
-      const location = head.headers.get("location");
-      const detail = head.status >= 300 && head.status < 400 && location
-        ? ` (redirect to '${hide(redactUrl(location))}', not followed)`
+      const res = await httpGet(target, signal);
+      if (isReady(res.status)) return;
+      const location = res.headers.get("location");
+      const detail = res.status >= 300 && res.status < 400 && location
+        ? ` (redirect to '${scrub(redactUrl(location))}', not followed)`
         : "";
-      throw new NotReadyError(`HTTP ${head.status} from ${target.id}${detail}`);
+      throw new NotReadyError(`HTTP ${res.status} from ${target.id}${detail}`);
     },
   };
 };

@@ -62,3 +62,49 @@ Deno.test("a peer's broken UTF-8 does not leak into the next check's response", 
     await server.shutdown();
   }
 });
+
+Deno.test("httpGet reads a body up to the limit, whether sized or chunked", async () => {
+  const { httpGet } = await import("./http.ts");
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => {
+      if (new URL(req.url).pathname === "/chunked") {
+        const enc = new TextEncoder();
+        // A stream without a length: Deno sends it chunked.
+        return new Response(
+          new ReadableStream({
+            start(c) {
+              c.enqueue(enc.encode('{"status":'));
+              c.enqueue(enc.encode('"ok"}'));
+              c.close();
+            },
+          }),
+          { headers: { "content-type": "application/json" } },
+        );
+      }
+      return Response.json({ status: "ok", database: "ok" });
+    },
+  );
+  try {
+    const get = (path: string, max: number) =>
+      httpGet(
+        parseTarget(`http://127.0.0.1:${server.addr.port}${path}`, "test"),
+        AbortSignal.timeout(3000),
+        max,
+      );
+    const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+    const sized = await get("/health", 65536);
+    assert.equal(sized.status, 200);
+    assert.deepEqual(JSON.parse(dec(sized.body)), {
+      status: "ok",
+      database: "ok",
+    });
+    const chunked = await get("/chunked", 65536);
+    assert.match(chunked.headers.get("transfer-encoding") ?? "", /chunked/);
+    assert.deepEqual(JSON.parse(dec(chunked.body)), { status: "ok" });
+    assert.equal(dec((await get("/health", 5)).body), '{"sta');
+    assert.equal((await get("/health", 0)).body.length, 0);
+  } finally {
+    await server.shutdown();
+  }
+});

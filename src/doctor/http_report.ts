@@ -3,9 +3,11 @@
  * per-check timeout. It passes on a 2xx status; the message shows the
  * status, and the top-level fields of a JSON body (`status=ok,
  * database=ok`), which `--json` carries whole under `data.body`. Redirects
- * are not followed, as in the readiness check.
+ * are not followed, as in the readiness check, whose HTTP client it uses.
  */
 import { hostPort } from "../checks/target.ts";
+import { httpGet } from "../checks/http.ts";
+import { reasonOf } from "../checks/check.ts";
 import { formatDuration } from "../config/duration.ts";
 import { redactUrl, scrub } from "../config/redact.ts";
 import { timeoutSignal } from "../wait/timeout_signal.ts";
@@ -41,46 +43,6 @@ export function bodyFields(body: unknown, max = 12): string[] {
   return out;
 }
 
-async function readBody(res: Response, limit: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all.subarray(0, limit));
-}
-
-/** A one-line reason for a fetch failure, in the readiness check's words. */
-function fetchReason(e: unknown, where: string, host: string): string {
-  const err = e as Error & { cause?: unknown };
-  const cause = err?.cause instanceof Error ? err.cause.message : "";
-  const msg = `${err?.message ?? String(e)} ${cause}`;
-  if (/certificate/i.test(msg)) {
-    return `TLS certificate error from ${where}: ${msg.split("\n")[0].trim()}`;
-  }
-  if (/connection refused/i.test(msg)) return `connection refused by ${where}`;
-  if (/connection reset/i.test(msg)) return `connection reset by ${where}`;
-  if (/dns error|failed to lookup address/i.test(msg)) {
-    return `host '${host}' does not resolve`;
-  }
-  return `no HTTP response from ${where}: ${msg.split("\n")[0].trim()}`;
-}
-
 /** The app's health line. */
 export async function httpReport(
   plan: DoctorPlan,
@@ -91,13 +53,9 @@ export async function httpReport(
   const t0 = performance.now();
   const deadline = timeoutSignal(plan.timeoutMs, signal);
   try {
-    const res = await fetch(target.url, {
-      method: "GET",
-      redirect: "manual",
-      signal: deadline.signal,
-      headers: { "user-agent": "preflight doctor", accept: "application/json" },
-    });
-    const text = await readBody(res, MAX_BODY);
+    // The readiness check's own client: the same words for the same failures.
+    const res = await httpGet(target, deadline.signal, MAX_BODY);
+    const text = new TextDecoder().decode(res.body);
     const latency = since(t0);
     let body: unknown = null;
     try {
@@ -120,7 +78,7 @@ export async function httpReport(
         value: res.status,
         data: {
           status: res.status,
-          content_type: res.headers.get("content-type"),
+          content_type: res.headers.get("content-type") ?? null,
           body: body !== null && typeof body === "object" ? body : null,
         },
       }),
@@ -137,7 +95,7 @@ export async function httpReport(
             ? `no HTTP response from ${where} within ${
               formatDuration(plan.timeoutMs)
             }`
-            : fetchReason(e, where, target.host),
+            : reasonOf(e),
         ),
         { target: target.id, latency_ms: since(t0) },
       ),
