@@ -11,11 +11,10 @@ import { postgresJsOptions } from "../checks/postgres_options.ts";
 import { raceAbort } from "../checks/connect.ts";
 import { reasonOf } from "../checks/check.ts";
 import { hostPort, type Target } from "../checks/target.ts";
-import { formatDuration } from "../config/duration.ts";
 import { scrub } from "../config/redact.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
-import { type CheckLine, line, since } from "./check_line.ts";
+import { type CheckLine, line } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
+import { boundedStep } from "./bounded_step.ts";
 
 /** What the session found. */
 interface SessionFacts {
@@ -25,31 +24,6 @@ interface SessionFacts {
   revisions: string[] | null;
   /** Set when the version table exists but could not be read. */
   revisionError?: string;
-}
-
-/** Runs one bounded check; the reason of a failure, or undefined. */
-async function bounded(
-  timeoutMs: number,
-  signal: AbortSignal,
-  fn: (signal: AbortSignal) => Promise<void>,
-  where: string,
-): Promise<{ ms: number; error?: string }> {
-  const t0 = performance.now();
-  const deadline = timeoutSignal(timeoutMs, signal);
-  try {
-    await raceAbort(fn(deadline.signal), deadline.signal);
-    return { ms: since(t0) };
-  } catch (e) {
-    const timedOut = deadline.signal.aborted && !signal.aborted;
-    return {
-      ms: since(t0),
-      error: timedOut
-        ? `no answer from ${where} within ${formatDuration(timeoutMs)}`
-        : scrub(reasonOf(e)),
-    };
-  } finally {
-    deadline.dispose();
-  }
 }
 
 async function session(
@@ -118,14 +92,14 @@ export async function postgresReport(
   const login = plan.login;
   const loginTarget = login?.id ?? null;
   const [reach, auth] = await Promise.all([
-    bounded(
+    boundedStep(
       ms,
       signal,
       (s) => postgresCheck(plan.database, {}).check(s),
       where,
     ),
     login
-      ? bounded(
+      ? boundedStep(
         ms,
         signal,
         (s) => postgresCheck(login, {}).check(s),
@@ -180,7 +154,7 @@ export async function postgresReport(
     }),
   );
   let facts: SessionFacts | undefined;
-  const run = await bounded(ms, signal, async (s) => {
+  const run = await boundedStep(ms, signal, async (s) => {
     facts = await session(login, plan.versionTable, s, ms);
   }, where);
   if (run.error !== undefined || facts === undefined) {

@@ -5,16 +5,12 @@
  * it, plus one list per priority step (`NAME\x06\x163`, `\x06\x166`,
  * `\x06\x169`); the count is their total `LLEN`.
  */
-import { raceAbort } from "../checks/connect.ts";
 import { connectRedis, type RedisSession } from "../checks/redis.ts";
 import { RespErrorReply, type RespValue } from "../checks/resp.ts";
-import { reasonOf } from "../checks/check.ts";
 import { hostPort } from "../checks/target.ts";
-import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
-import { type CheckLine, line, since } from "./check_line.ts";
+import { type CheckLine, line } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
+import { boundedStep } from "./bounded_step.ts";
 
 /** Kombu's priority separator and the steps above 0 (priority 0 is the plain list). */
 const PRIORITY_SEP = "\x06\x16";
@@ -52,32 +48,6 @@ function expectType<T extends RespValue>(
 const isString = (v: RespValue): v is string => typeof v === "string";
 const isNumber = (v: RespValue): v is number => typeof v === "number";
 
-/** One bounded step on the session. */
-async function step<T>(
-  timeoutMs: number,
-  signal: AbortSignal,
-  fn: (s: AbortSignal) => Promise<T>,
-  where: string,
-): Promise<{ ms: number; value?: T; error?: string }> {
-  const t0 = performance.now();
-  const deadline = timeoutSignal(timeoutMs, signal);
-  try {
-    // Bounded here too, whatever the callee does with the signal.
-    const value = await raceAbort(fn(deadline.signal), deadline.signal);
-    return { ms: since(t0), value };
-  } catch (e) {
-    const timedOut = deadline.signal.aborted && !signal.aborted;
-    return {
-      ms: since(t0),
-      error: timedOut
-        ? `no answer from ${where} within ${formatDuration(timeoutMs)}`
-        : scrub(reasonOf(e)),
-    };
-  } finally {
-    deadline.dispose();
-  }
-}
-
 /** The Redis lines, in order: reachable, ping, version, one queue line per queue. */
 export async function redisReport(
   plan: DoctorPlan,
@@ -100,7 +70,12 @@ export async function redisReport(
   }
   const ms = plan.timeoutMs;
   const where = hostPort(target);
-  const conn = await step(ms, signal, (s) => connectRedis(target, s), where);
+  const conn = await boundedStep(
+    ms,
+    signal,
+    (s) => connectRedis(target, s),
+    where,
+  );
   if (conn.value === undefined) {
     return [
       line("redis", "reachable", "fail", conn.error ?? "no connection", {
@@ -118,7 +93,7 @@ export async function redisReport(
         latency_ms: conn.ms,
       }),
     ];
-    const ping = await step(
+    const ping = await boundedStep(
       ms,
       signal,
       async (s) =>
@@ -148,7 +123,7 @@ export async function redisReport(
         value: "PONG",
       }),
     );
-    const info = await step(ms, signal, async (s) =>
+    const info = await boundedStep(ms, signal, async (s) =>
       expectType(
         await session.conn.command(["INFO", "server"], s),
         "INFO server",
@@ -174,7 +149,7 @@ export async function redisReport(
         ),
     );
     for (const queue of plan.queues) {
-      const count = await step(ms, signal, async (s) => {
+      const count = await boundedStep(ms, signal, async (s) => {
         let total = 0;
         for (const key of queueKeys(queue)) {
           total += expectType(
