@@ -2,8 +2,8 @@
  * Usage: deno task compile:all
  *
  * Compiles preflight for every supported platform into dist/, with the same
- * permission flags as `deno task compile` (read from deno.json, so they live
- * in one place).
+ * flags as `deno task compile` (read from deno.json, so they live in one
+ * place).
  */
 import denoJson from "../deno.json" with { type: "json" };
 
@@ -15,10 +15,24 @@ const TARGETS = [
   "x86_64-pc-windows-msvc",
 ];
 
-/** The permission flags of the compile task. */
-export function compileFlags(): string[] {
+/** The compile task's flags: everything between `compile` and the entry module, without `--output FILE`. */
+export function compileTaskFlags(): string[] {
   const words = denoJson.tasks.compile.split(/\s+/);
-  return words.filter((w) => w.startsWith("-") && w !== "--output");
+  const flags = words.slice(words.indexOf("compile") + 1, -1);
+  const at = flags.indexOf("--output");
+  if (at >= 0) flags.splice(at, 2);
+  return flags;
+}
+
+/** The permission flags of the compile task (`deno run` takes the same). */
+export function compileFlags(): string[] {
+  return compileTaskFlags().filter((w) => /^-(A$|-allow-|-deny-)/.test(w));
+}
+
+/** The modules the compile task embeds with `--include` (see src/lazy.ts). */
+export function compileIncludes(): string[] {
+  const flags = compileTaskFlags();
+  return flags.flatMap((w, i) => w === "--include" ? [flags[i + 1]] : []);
 }
 
 if (import.meta.main) {
@@ -28,7 +42,7 @@ if (import.meta.main) {
     }`;
     const args = [
       "compile",
-      ...compileFlags(),
+      ...compileTaskFlags(),
       "--target",
       target,
       "--output",

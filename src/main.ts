@@ -5,7 +5,8 @@
  */
 import { captureStartupState } from "./handover/startup_state.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
-import type { CommandName } from "./cli/options.ts";
+import { type CommandName, COMMANDS } from "./cli/options.ts";
+import { importLazily } from "./lazy.ts";
 import type { CommandHandler } from "./commands/context.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
@@ -26,16 +27,15 @@ for (const [sig, num] of STOP_SIGNALS) {
   Deno.addSignalListener(sig, handler);
 }
 
-const handlers: Record<CommandName, () => Promise<CommandHandler>> = {
-  run: () => import("./commands/run.ts").then((m) => m.run),
-  wait: () => import("./commands/wait.ts").then((m) => m.wait),
-  migrate: () => import("./commands/migrate.ts").then((m) => m.migrate),
-  probe: () => import("./commands/probe.ts").then((m) => m.probe),
-  doctor: () => import("./commands/doctor.ts").then((m) => m.doctor),
-  restart: () => import("./commands/restart.ts").then((m) => m.restart),
-  version: () => import("./commands/version.ts").then((m) => m.version),
-  help: () => import("./commands/help.ts").then((m) => m.help),
-};
+const handlers = Object.fromEntries(
+  COMMANDS
+    .map((name) => [
+      name,
+      () =>
+        importLazily<Record<string, CommandHandler>>(`commands/${name}.ts`)
+          .then((m) => m[name]),
+    ]),
+) as Record<CommandName, () => Promise<CommandHandler>>;
 
 const encoder = new TextEncoder();
 function writeAll(file: typeof Deno.stdout, text: string): void {
@@ -72,7 +72,9 @@ async function main(): Promise<number> {
     if (wantsHelp) command = "help";
     // probe stays silent and light: no logging library.
     if (command !== "probe" && command !== "help" && command !== "version") {
-      const { setupLogging } = await import("./log/setup_logging.ts");
+      const { setupLogging } = await importLazily<
+        typeof import("./log/setup_logging.ts")
+      >("log/setup_logging.ts");
       await setupLogging({
         format: config.options.logFormat,
         level: config.options.logLevel,
@@ -117,18 +119,24 @@ async function main(): Promise<number> {
         writeAll(Deno.stderr, scrub(error.stack) + "\n");
       }
     } else if (!(error instanceof SignalledError)) {
-      const { log } = await import("./log/logger.ts");
+      const { log } = await importLazily<typeof import("./log/logger.ts")>(
+        "log/logger.ts",
+      );
       log("main").error((error as Error).message ?? String(error), {
         exit_code: code,
       });
     } else {
-      const { log } = await import("./log/logger.ts");
+      const { log } = await importLazily<typeof import("./log/logger.ts")>(
+        "log/logger.ts",
+      );
       log("main").warn(`Stopped by ${error.signal}`, { exit_code: code });
     }
     return code;
   } finally {
     if (logging) {
-      const { flushLogs } = await import("./log/setup_logging.ts");
+      const { flushLogs } = await importLazily<
+        typeof import("./log/setup_logging.ts")
+      >("log/setup_logging.ts");
       await flushLogs();
     }
   }

@@ -7,6 +7,8 @@
  */
 import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
+import { LAZY_MODULES } from "../src/lazy.ts";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
@@ -664,19 +666,73 @@ for (const [key, check] of Object.entries(envChecks)) {
   });
 }
 
-Deno.test("the Dockerfile compiles with the compile task's permission flags (one place: deno.json)", async () => {
-  const { compileFlags } = await import("../scripts/compile_all.ts");
+Deno.test("the Dockerfile compiles with the compile task's flags (one place: deno.json)", async () => {
+  const { compileTaskFlags } = await import("../scripts/compile_all.ts");
   const df = Deno.readTextFileSync(new URL("../Dockerfile", import.meta.url));
   const compile = parseDockerfile(df)[0].filter((i) => i.keyword === "RUN")
     .map((i) => execForm(i.args) ?? i.args.split(/\s+/))
     .find((argv) => argv.includes("compile"));
   assert(compile, "no deno compile in the build stage");
-  const permissions = (argv: string[]) =>
-    argv.filter((w) => /^-(A|-allow-|-deny-)/.test(w)).join(" ");
-  assert(
-    permissions(compile) === permissions(compileFlags()),
-    `Dockerfile compiles with '${
-      permissions(compile)
-    }', deno.json's compile task with '${permissions(compileFlags())}'`,
+  const flags = compile.slice(compile.indexOf("compile") + 1, -1)
+    .filter((w) => w !== "--frozen");
+  flags.splice(flags.indexOf("--output"), 2);
+  deepStrictEqual(
+    flags,
+    compileTaskFlags(),
+    "the Dockerfile's deno compile flags differ from deno.json's compile task",
   );
+  strictEqual(compile.at(-1), "src/main.ts");
+});
+
+Deno.test("deno compile embeds every lazily imported module (--include = src/lazy.ts LAZY_MODULES)", async () => {
+  const { compileIncludes } = await import("../scripts/compile_all.ts");
+  deepStrictEqual(
+    [...compileIncludes()].sort(),
+    LAZY_MODULES.map((m) => `src/${m}`).sort(),
+    "deno.json's compile task must --include exactly the modules of LAZY_MODULES",
+  );
+  for (const m of LAZY_MODULES) {
+    assert(
+      Deno.statSync(new URL(`../src/${m}`, import.meta.url)).isFile,
+      `${m} does not exist`,
+    );
+  }
+});
+
+Deno.test("no module in src/ imports one of ours by a computed specifier except through importLazily", () => {
+  // A computed import() outside src/lazy.ts would not be embedded by deno
+  // compile; a string-literal import() of a lazy module would make deno run
+  // load its graph at start-up again.
+  const root = new URL("../src/", import.meta.url);
+  const LAZY = new Set<string>(LAZY_MODULES);
+  const offenders: string[] = [];
+  const walk = (dir: URL, rel: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) walk(new URL(`${e.name}/`, dir), `${rel}${e.name}/`);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        const path = `${rel}${e.name}`;
+        const text = Deno.readTextFileSync(new URL(e.name, dir));
+        for (
+          const m of text.matchAll(/(?<![\w.]|typeof\s)import\(\s*([^)]*)\)/g)
+        ) {
+          const arg = m[1].trim();
+          if (path === "lazy.ts") continue;
+          // Literal imports of npm packages, node built-ins and eager local modules are fine.
+          if (/^["'][^"']+["']$/.test(arg)) {
+            const spec = arg.slice(1, -1);
+            const local = spec.startsWith(".")
+              ? new URL(spec, new URL(path, root)).pathname.slice(
+                root.pathname.length,
+              )
+              : undefined;
+            if (local && LAZY.has(local)) {
+              offenders.push(`${path}: import(${arg}) of a lazy module`);
+            }
+          } else offenders.push(`${path}: import(${arg})`);
+        }
+      }
+    }
+  };
+  walk(root, "");
+  deepStrictEqual(offenders, []);
 });
