@@ -216,3 +216,76 @@ Deno.test(
     assert.deepStrictEqual(field(r.stdout, "KIDS"), "");
   },
 );
+
+// An exec prepared before the wait (validateHandOver) runs after it: what
+// changed in between must count, not what was true when it was prepared.
+
+Deno.test("a prepared exec judges the fds at the exec: one inherited fd replaced after preparing is not passed on, another is", async () => {
+  const r = await launch(
+    ["--fd", "5", "--fd", "7"],
+    ["--prepare", "--dup", "--replace-fd", "7"],
+    FDS,
+  );
+  assert.deepStrictEqual(r.code, 0, r.stderr);
+  assert.deepStrictEqual(field(r.stdout, "FDS"), "0 1 2 5");
+});
+
+Deno.test("a prepared exec gives the app the environment passed at the exec, with variables changed and added since", async () => {
+  const env = { A: "1", B: "two", PATH: "/usr/bin:/bin", HOME: "/root" };
+  const r = await run(DENO, [
+    "run",
+    "-A",
+    ENTRY,
+    "--prepare",
+    "--set",
+    "B=changed",
+    "--set",
+    "C=new",
+    "--",
+    "env",
+  ], env);
+  assert.deepStrictEqual(r.code, 0, r.stderr);
+  assert.deepStrictEqual(r.stdout.trim().split("\n").sort(), [
+    "A=1",
+    "B=changed",
+    "C=new",
+    "HOME=/root",
+    "PATH=/usr/bin:/bin",
+  ]);
+});
+
+Deno.test("a prepared exec searches PATH again when the app moved since: found later on PATH it runs, gone it exits 127", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [first, second, away] = ["first", "second", "away"].map((d) =>
+      `${dir}/${d}`
+    );
+    for (const d of [first, second, away]) await Deno.mkdir(d);
+    const env = { PATH: `${first}:${second}:/usr/bin:/bin`, HOME: "/root" };
+    const entry = (to: string) =>
+      run(DENO, [
+        "run",
+        "-A",
+        ENTRY,
+        "--prepare",
+        "--rename",
+        `${first}/app-x1`,
+        `${to}/app-x1`,
+        "--",
+        "app-x1",
+        "arg",
+      ], env);
+    await Deno.writeTextFile(`${first}/app-x1`, '#!/bin/sh\necho "ran $1"\n');
+    await Deno.chmod(`${first}/app-x1`, 0o755);
+    const moved = await entry(second);
+    assert.deepStrictEqual(moved.code, 0, moved.stderr);
+    assert.deepStrictEqual(moved.stdout, "ran arg\n");
+
+    await Deno.rename(`${second}/app-x1`, `${first}/app-x1`);
+    const gone = await entry(away);
+    assert.deepStrictEqual(gone.code, 127, gone.stderr);
+    assert.match(gone.stderr, /Command not found: 'app-x1'/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

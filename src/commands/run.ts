@@ -49,7 +49,7 @@ export const run: CommandHandler = async (ctx) => {
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   if (env.PORT !== undefined) appPort(env);
-  validateHandOver(app, options, env);
+  const prepared = validateHandOver(app, options, env);
   // A missing migration command (127) is reported before any marker too.
   if (plan) resolveCommand(plan.argv[0], env);
   const appName = commandDisplayName(app);
@@ -132,5 +132,6 @@ export const run: CommandHandler = async (ctx) => {
     options,
     signal: ctx.signal,
     log,
+    prepared,
   });
 };

@@ -20,9 +20,9 @@ export const wait: CommandHandler = async (ctx) => {
     );
   }
   const targets = positionals.map((t) => parseTarget(t, "target"));
-  if (commandArgv !== undefined) {
-    validateHandOver(commandArgv, options, ctx.config.env);
-  }
+  const prepared = commandArgv === undefined
+    ? undefined
+    : validateHandOver(commandArgv, options, ctx.config.env);
   const log = getLog("wait");
   const ids = targets.map((t) => t.id).join(", ");
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });
@@ -49,5 +49,6 @@ export const wait: CommandHandler = async (ctx) => {
     options,
     signal: ctx.signal,
     log,
+    prepared,
   });
 };

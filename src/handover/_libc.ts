@@ -52,6 +52,7 @@ export function errno(c: Libc): number {
 export const L = {
   SIG_BLOCK: 0,
   SIG_SETMASK: 2,
+  F_GETFD: 1,
   F_SETFD: 2,
   FD_CLOEXEC: 1,
   CLOSE_RANGE_CLOEXEC: 4,

@@ -4,6 +4,9 @@
  * directly, after giving back what preflight inherited: the ignored signals,
  * an empty signal mask and only the inherited file descriptors (SPEC "run"
  * step 3).
+ *
+ * Prepared before the wait ({@linkcode prepareExec}), so that once the
+ * dependencies are ready only the last steps remain before the app runs.
  */
 import { SpawnError } from "../errors.ts";
 import { errno, L, type Libc, libc } from "./_libc.ts";
@@ -27,38 +30,48 @@ export function canExec(): boolean {
 const encoder = new TextEncoder();
 
 /**
- * Builds NUL-terminated C strings and NULL-terminated pointer arrays in one
- * off-heap buffer each, so the garbage collector cannot move them.
+ * C strings and NULL-terminated pointer arrays in off-heap memory (array
+ * buffers of 1 KiB and more), so the garbage collector cannot move them;
+ * they live as long as this object.
  */
-function cStrings(
-  lists: string[][],
-): { keep: unknown[]; arrays: BigUint64Array[] } {
-  const encoded = lists.map((l) => l.map((s) => encoder.encode(s)));
-  const total = encoded.flat().reduce((n, b) => n + b.length + 1, 0);
-  const bytes = new Uint8Array(new ArrayBuffer(Math.max(total, 1024)));
-  const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
-  let off = 0;
-  const arrays = encoded.map((list) => {
-    const ptrs = new BigUint64Array(
-      new ArrayBuffer(Math.max((list.length + 1) * 8, 1024)),
-    );
-    list.forEach((b, i) => {
-      bytes.set(b, off);
-      bytes[off + b.length] = 0;
-      ptrs[i] = base + BigInt(off);
-      off += b.length + 1;
-    });
-    ptrs[list.length] = 0n;
-    return ptrs;
-  });
-  return { keep: [bytes], arrays };
-}
+class CMemory {
+  readonly #keep: ArrayBufferView[] = [];
 
-function cString(s: string): Uint8Array {
-  const b = encoder.encode(s);
-  const out = new Uint8Array(new ArrayBuffer(Math.max(b.length + 1, 1024)));
-  out.set(b);
-  return out;
+  /** Writes each string NUL-terminated into one buffer; returns their addresses. */
+  strings(list: readonly string[]): bigint[] {
+    const encoded = list.map((s) => encoder.encode(s));
+    const total = encoded.reduce((n, b) => n + b.length + 1, 0);
+    // A new buffer is zero-filled: every string is NUL-terminated already.
+    const bytes = new Uint8Array(new ArrayBuffer(Math.max(total, 1024)));
+    this.#keep.push(bytes);
+    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+    let off = 0;
+    return encoded.map((b) => {
+      bytes.set(b, off);
+      const at = base + BigInt(off);
+      off += b.length + 1;
+      return at;
+    });
+  }
+
+  /** A NULL-terminated array of the given addresses (`char *const[]`). */
+  array(pointers: readonly bigint[]): BigUint64Array {
+    const out = new BigUint64Array(
+      new ArrayBuffer(Math.max((pointers.length + 1) * 8, 1024)),
+    );
+    out.set(pointers);
+    this.#keep.push(out);
+    return out;
+  }
+
+  /** One C string, as a buffer argument. */
+  string(s: string): Uint8Array {
+    const b = encoder.encode(s);
+    const out = new Uint8Array(new ArrayBuffer(Math.max(b.length + 1, 1024)));
+    out.set(b);
+    this.#keep.push(out);
+    return out;
+  }
 }
 
 /**
@@ -79,17 +92,52 @@ function restoreSignals(c: Libc, ignored: ReadonlySet<number>): void {
 }
 
 /**
+ * The descriptors >= 3 that were open at start and lack close-on-exec now:
+ * those preflight may have to pass on. The others are the runtime's own,
+ * opened close-on-exec before the startup state was recorded (a descriptor
+ * inherited through an exec cannot have the flag, and nothing here sets it
+ * on one). Read when the exec is prepared, so the hand-over checks only
+ * these few (usually none).
+ */
+function inheritedFds(
+  c: Libc,
+  openAtStart: ReadonlyMap<number, string>,
+): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const [fd, target] of openAtStart) {
+    if (fd < 3) continue;
+    const flags = c.fcntl(fd, L.F_GETFD, 0);
+    if (flags >= 0 && (flags & L.FD_CLOEXEC) === 0) out.set(fd, target);
+  }
+  return out;
+}
+
+/**
+ * The inherited descriptors still open on the same file, ascending: one
+ * `readlink` per inherited descriptor, no listing.
+ */
+function keptFds(inherited: ReadonlyMap<number, string>): number[] {
+  const keep: number[] = [];
+  for (const [fd, target] of inherited) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${fd}`) === target) keep.push(fd);
+    } catch {
+      // Closed since the start.
+    }
+  }
+  return keep.sort((a, b) => a - b);
+}
+
+/**
  * Marks every descriptor >= 3 close-on-exec except those inherited at start
- * (same number, same file): the app gets exactly what preflight was given.
+ * (same number, same file; `inherited` from {@linkcode inheritedFds}): the
+ * app gets exactly what preflight was given.
  */
 function closeOnExec(c: Libc, inherited: ReadonlyMap<number, string>): void {
-  const now = listOpenFds();
-  const keep = [...now].filter(([fd, target]) =>
-    fd >= 3 && inherited.get(fd) === target
-  ).map(([fd]) => fd).sort((a, b) => a - b);
+  const keep = keptFds(inherited);
   if (c.close_range) {
     // One call per gap between kept descriptors, also catching any descriptor
-    // opened by another thread since the listing.
+    // opened by another thread meanwhile.
     let from = 3;
     let ok = true;
     for (const fd of [...keep, 0xffffffff + 1]) {
@@ -101,9 +149,141 @@ function closeOnExec(c: Libc, inherited: ReadonlyMap<number, string>): void {
     if (ok) return;
   }
   // Kernels before 5.11 or glibc before 2.34: one fcntl per open descriptor.
-  for (const fd of now.keys()) {
+  for (const fd of listOpenFds().keys()) {
     if (fd >= 3 && !keep.includes(fd)) c.fcntl(fd, L.F_SETFD, L.FD_CLOEXEC);
   }
+}
+
+/** Where `resolveCommand` searches: a different PATH may find another program. */
+function searchPath(env: Record<string, string>): string | undefined {
+  return env.PATH ?? env.Path;
+}
+
+/** An exec prepared ahead by {@linkcode prepareExec}. */
+export interface PreparedExec {
+  /** The program `argv[0]` resolved to when prepared. */
+  readonly path: string;
+  /**
+   * Replaces the process with the prepared command and `env` as its whole
+   * environment. Never returns; throws as {@linkcode execApp} does.
+   */
+  exec(env: Record<string, string>): never;
+}
+
+/**
+ * Does ahead of time what an exec of `argv` needs that cannot change while
+ * preflight waits: finds the program on `PATH` (SpawnError 127/126 now, not
+ * after the wait), loads libc and writes the arguments and the entries of
+ * `env` as C strings. What is left for {@linkcode PreparedExec.exec} is
+ * encoding the variables added or changed since, resetting signals and
+ * descriptors, and the `execve` itself. Throws SpawnError 126 where exec is
+ * impossible (see {@linkcode canExec}).
+ */
+export function prepareExec(
+  argv: readonly string[],
+  env: Record<string, string>,
+): PreparedExec {
+  const name = argv[0] ?? "";
+  const path = resolveCommand(name, env);
+  const c = libc();
+  const state = startupState();
+  if (!c || !state || Deno.build.os !== "linux") {
+    throw new SpawnError(`Cannot exec '${name}' on this system`, 126);
+  }
+  const inherited = inheritedFds(c, state.openFds);
+  const mem = new CMemory();
+  const args = [...argv];
+  const cArgv = mem.array(mem.strings(args));
+  const cPath = mem.string(path);
+  const envKeys = Object.keys(env);
+  const envAt = mem.strings(envKeys.map((k) => `${k}=${env[k]}`));
+  const prepared = new Map(
+    envKeys.map((k, i) => [k, { value: env[k], at: envAt[i] }]),
+  );
+  const preparedSearch = searchPath(env);
+  const sigset = (fill: number) =>
+    new Uint8Array(new ArrayBuffer(L.SIGSET_BYTES)).fill(fill);
+  const all = sigset(0xff);
+  const none = sigset(0);
+
+  /** The environment as `char *envp[]`, reusing the prepared entries. */
+  const envp = (final: Record<string, string>): BigUint64Array => {
+    const keys = Object.keys(final);
+    const at: bigint[] = new Array(keys.length);
+    const fresh: number[] = [];
+    keys.forEach((k, i) => {
+      const p = prepared.get(k);
+      if (p !== undefined && p.value === final[k]) at[i] = p.at;
+      else fresh.push(i);
+    });
+    if (fresh.length > 0) {
+      const written = mem.strings(
+        fresh.map((i) => `${keys[i]}=${final[keys[i]]}`),
+      );
+      fresh.forEach((i, j) => at[i] = written[j]);
+    }
+    return mem.array(at);
+  };
+
+  /**
+   * execve, then `/bin/sh FILE ARGS` for a file that is not a binary (as
+   * execvp does); returns the errno when that fails too.
+   */
+  const run = (file: string, cFile: Uint8Array, cEnv: BigUint64Array) => {
+    c.execve(cFile, cArgv, cEnv);
+    const err = errno(c);
+    if (err !== L.ENOEXEC) return err;
+    const sh = mem.strings(["/bin/sh", file, ...args.slice(1)]);
+    c.execve(mem.string("/bin/sh"), mem.array(sh), cEnv);
+    return errno(c);
+  };
+
+  return {
+    path,
+    exec(final: Record<string, string>): never {
+      const cEnv = envp(final);
+      // A PATH changed since (not by preflight's own variables): search again.
+      let file = searchPath(final) === preparedSearch
+        ? path
+        : resolveCommand(name, final);
+
+      // Signals stay blocked while dispositions change, so no handler of ours
+      // runs half-way; unblocking delivers anything pending with its default
+      // action. The mask is per thread and execve keeps this thread's.
+      c.pthread_sigmask(L.SIG_BLOCK, all, null);
+      // As PID 1, zombies left by migration children would pass to the app,
+      // which may never wait for them. No Deno child matters any more here.
+      if (Deno.pid === 1) reapOrphans(new Set(), c);
+      restoreSignals(c, state.ignoredSignals);
+      closeOnExec(c, inherited);
+      c.pthread_sigmask(L.SIG_SETMASK, none, null);
+
+      let err = run(file, file === path ? cPath : mem.string(file), cEnv);
+      if (
+        (err === L.ENOENT || err === L.ENOTDIR || err === L.EACCES) &&
+        file === path
+      ) {
+        // The program was removed or changed since it was found: search
+        // again, as an exec resolved only now would have (127/126 from
+        // there), and run what that finds.
+        const again = resolveCommand(name, final);
+        if (again !== file) {
+          file = again;
+          err = run(file, mem.string(file), cEnv);
+        }
+      }
+      const missing = err === L.ENOENT || err === L.ENOTDIR;
+      const why = missing
+        ? "not found"
+        : err === L.EACCES
+        ? "permission denied"
+        : `exec failed with errno ${err}`;
+      throw new SpawnError(
+        `Cannot run '${name}': ${why}`,
+        missing ? 127 : 126,
+      );
+    },
+  };
 }
 
 /**
@@ -115,46 +295,5 @@ function closeOnExec(c: Libc, inherited: ReadonlyMap<number, string>): void {
  * already reset, so the caller should only report and exit.
  */
 export function execApp(argv: string[], env: Record<string, string>): never {
-  const path = resolveCommand(argv[0] ?? "", env);
-  const c = libc();
-  const state = startupState();
-  if (!c || !state || Deno.build.os !== "linux") {
-    throw new SpawnError(`Cannot exec '${argv[0]}' on this system`, 126);
-  }
-  const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const { keep, arrays: [cArgv, cEnv, shArgv] } = cStrings([
-    argv,
-    envp,
-    ["/bin/sh", path, ...argv.slice(1)],
-  ]);
-  const cPath = cString(path);
-  const all = new Uint8Array(new ArrayBuffer(L.SIGSET_BYTES)).fill(0xff);
-  const none = new Uint8Array(new ArrayBuffer(L.SIGSET_BYTES));
-
-  // Signals stay blocked while dispositions change, so no handler of ours
-  // runs half-way; unblocking delivers anything pending with its default
-  // action. The mask is per thread and execve keeps this thread's.
-  c.pthread_sigmask(L.SIG_BLOCK, all, null);
-  // As PID 1, zombies left by migration children would pass to the app,
-  // which may never wait for them. No Deno child matters any more here.
-  if (Deno.pid === 1) reapOrphans(new Set(), c);
-  restoreSignals(c, state.ignoredSignals);
-  closeOnExec(c, state.openFds);
-  c.pthread_sigmask(L.SIG_SETMASK, none, null);
-
-  c.execve(cPath, cArgv, cEnv);
-  let err = errno(c);
-  if (err === L.ENOEXEC) {
-    // What execvp does for an executable file that is not a binary.
-    c.execve(cString("/bin/sh"), shArgv, cEnv);
-    err = errno(c);
-  }
-  void keep;
-  const missing = err === L.ENOENT || err === L.ENOTDIR;
-  const why = missing
-    ? "not found"
-    : err === L.EACCES
-    ? "permission denied"
-    : `exec failed with errno ${err}`;
-  throw new SpawnError(`Cannot run '${argv[0]}': ${why}`, missing ? 127 : 126);
+  return prepareExec(argv, env).exec(env);
 }

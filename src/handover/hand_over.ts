@@ -7,7 +7,7 @@
 import type { Options } from "../config/resolve_options.ts";
 import type { Log } from "../log/logger.ts";
 import { resolveCommand } from "./resolve_command.ts";
-import { canExec, execApp } from "./exec_app.ts";
+import { canExec, type PreparedExec, prepareExec } from "./exec_app.ts";
 import { superviseApp } from "./supervise_app.ts";
 import { startWatchdog } from "./watchdog.ts";
 import { parseTarget } from "../checks/target.ts";
@@ -21,6 +21,8 @@ export interface HandOverOptions {
   readonly log: Log;
   /** Called right before exec: close connections, write the last lines. */
   readonly beforeExec?: () => Promise<void> | void;
+  /** The exec of `argv` prepared before the wait (see validateHandOver). */
+  readonly prepared?: PreparedExec;
 }
 
 /**
@@ -33,15 +35,17 @@ export async function handOver(
   ho: HandOverOptions,
 ): Promise<number> {
   const { options, log } = ho;
-  // Not found (127) and not executable (126) are reported before anything.
-  resolveCommand(argv[0], env);
-  if (ho.signal.aborted) throw ho.signal.reason;
   const supervise = options.supervise || options.watchdog !== undefined ||
     !canExec();
   if (!supervise) {
+    // Not found (127) and not executable (126) are reported before anything.
+    const exec = ho.prepared ?? prepareExec(argv, env);
+    if (ho.signal.aborted) throw ho.signal.reason;
     await ho.beforeExec?.();
-    execApp([...argv], env);
+    exec.exec(env);
   }
+  resolveCommand(argv[0], env);
+  if (ho.signal.aborted) throw ho.signal.reason;
   const stopApp = new AbortController();
   let tripped = false;
   const watchdogDone = new AbortController();

@@ -3,19 +3,21 @@ import { ConfigError } from "../errors.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { parseTarget } from "../checks/target.ts";
 import { resolveCommand } from "./resolve_command.ts";
-import { canExec } from "./exec_app.ts";
+import { canExec, type PreparedExec, prepareExec } from "./exec_app.ts";
 
 /**
  * Throws ConfigError for an empty app command or a malformed watchdog URL,
  * and SpawnError (127/126) for an app that cannot run, before anything
- * runs. Also loads libc for the exec now, so the hand-over does not pay for
- * it once the dependencies are ready.
+ * runs. When the hand-over will be an exec, also prepares it now (program
+ * found, libc loaded, arguments and `env` encoded) and returns it for
+ * `handOver`'s `prepared`, so that little is left to do once the
+ * dependencies are ready.
  */
 export function validateHandOver(
   argv: readonly string[],
   options: Options,
   env: Readonly<Record<string, string>>,
-): void {
+): PreparedExec | undefined {
   if (argv.length === 0 || argv[0] === "") {
     throw new ConfigError(
       "Missing command after '--': expected the program to hand over to, e.g. -- uvicorn app.main:app",
@@ -29,6 +31,9 @@ export function validateHandOver(
       );
     }
   }
+  if (!options.supervise && options.watchdog === undefined && canExec()) {
+    return prepareExec(argv, { ...env });
+  }
   resolveCommand(argv[0], env);
-  if (!options.supervise && options.watchdog === undefined) canExec();
+  return undefined;
 }
