@@ -16,7 +16,7 @@ COPY src/ ./src/
 # Same flags as the compile task, written out so the image does not depend on
 # where the task puts its output. The --include modules are imported by a
 # computed specifier (src/lazy.ts), which deno compile cannot see by itself.
-RUN ["deno", "compile", "--frozen", "-A", "--include", "src/commands/run.ts", "--include", "src/commands/wait.ts", "--include", "src/commands/migrate.ts", "--include", "src/commands/probe.ts", "--include", "src/commands/doctor.ts", "--include", "src/commands/restart.ts", "--include", "src/commands/version.ts", "--include", "src/commands/help.ts", "--include", "src/log/setup_logging.ts", "--include", "src/log/logger.ts", "--include", "src/checks/tcp.ts", "--include", "src/checks/postgres.ts", "--include", "src/checks/redis.ts", "--include", "src/checks/http.ts", "--output", "/out/preflight", "src/main.ts"]
+RUN ["deno", "compile", "--frozen", "-A", "--include", "src/commands/run.ts", "--include", "src/commands/wait.ts", "--include", "src/commands/migrate.ts", "--include", "src/commands/probe.ts", "--include", "src/commands/doctor.ts", "--include", "src/commands/restart.ts", "--include", "src/commands/version.ts", "--include", "src/commands/help.ts", "--include", "src/commands/probe_fast.ts", "--include", "src/config/load_config.ts", "--include", "src/config/redact.ts", "--include", "src/log/setup_logging.ts", "--include", "src/log/logger.ts", "--include", "src/checks/tcp.ts", "--include", "src/checks/postgres.ts", "--include", "src/checks/redis.ts", "--include", "src/checks/http.ts", "--output", "/out/preflight", "src/main.ts"]
 
 # ---------------------------------------------------------------------------
 FROM python:3.12-slim AS app

@@ -13,17 +13,43 @@
  * {@linkcode importLazily} refuses a module that is not listed here, so a
  * new lazy import cannot pass its own tests without being listed.
  */
-import { type CommandName, COMMANDS } from "./cli/options.ts";
+import type { CommandName } from "./cli/options.ts";
 
 /** A lazily imported module, relative to `src/`. */
 export type LazyModule =
   | `commands/${CommandName}.ts`
+  | "commands/probe_fast.ts"
+  | `config/${"load_config" | "redact"}.ts`
   | `log/${"setup_logging" | "logger"}.ts`
   | `checks/${"tcp" | "postgres" | "redis" | "http"}.ts`;
 
+/**
+ * The commands, written out rather than taken from the option table
+ * (cli/options.ts): main.ts does not load that table before it needs it.
+ * tests/packaging_test.ts checks the two lists are the same.
+ */
+export const COMMAND_NAMES = [
+  "run",
+  "wait",
+  "migrate",
+  "probe",
+  "doctor",
+  "restart",
+  "version",
+  "help",
+] as const satisfies readonly CommandName[];
+
+/** Whether `name` is a command. */
+export function isCommand(name: string | undefined): name is CommandName {
+  return (COMMAND_NAMES as readonly (string | undefined)[]).includes(name);
+}
+
 /** Every lazily imported module. */
 export const LAZY_MODULES: readonly LazyModule[] = [
-  ...COMMANDS.map((name) => `commands/${name}.ts` as const),
+  ...COMMAND_NAMES.map((name) => `commands/${name}.ts` as const),
+  "commands/probe_fast.ts",
+  "config/load_config.ts",
+  "config/redact.ts",
   "log/setup_logging.ts",
   "log/logger.ts",
   "checks/tcp.ts",

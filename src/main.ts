@@ -5,37 +5,40 @@
  */
 import { captureStartupState } from "./handover/startup_state.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
-import { type CommandName, COMMANDS } from "./cli/options.ts";
-import { importLazily } from "./lazy.ts";
+import type { CommandName } from "./cli/options.ts";
+import { importLazily, isCommand } from "./lazy.ts";
 import type { CommandHandler } from "./commands/context.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
 // fds), then listen for the stop signals. Deno as PID 1 with no listener
 // dies with 139 on SIGTERM.
-// probe never hands over, and runs every few seconds: it skips this.
-if (Deno.args[0] !== "probe") captureStartupState();
+// probe never hands over and answers 0 or 1 only: a stop signal ends it at
+// once with 1, and it skips the start-up state (it runs every few seconds).
+const probing = Deno.args[0] === "probe";
+if (!probing) captureStartupState();
 const stop = new AbortController();
 const STOP_SIGNALS: [Deno.Signal, number][] = Deno.build.os === "windows"
   ? [["SIGINT", 2]]
   : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]];
 const onStop = new Map<Deno.Signal, () => void>();
 for (const [sig, num] of STOP_SIGNALS) {
-  const handler = () => {
-    if (!stop.signal.aborted) stop.abort(new SignalledError(sig, num));
-  };
+  const handler = probing
+    ? () => {
+      writeAll(Deno.stderr, `probe: stopped by ${sig}\n`);
+      Deno.exit(1);
+    }
+    : () => {
+      if (!stop.signal.aborted) stop.abort(new SignalledError(sig, num));
+    };
   onStop.set(sig, handler);
   Deno.addSignalListener(sig, handler);
 }
 
-const handlers = Object.fromEntries(
-  COMMANDS
-    .map((name) => [
-      name,
-      () =>
-        importLazily<Record<string, CommandHandler>>(`commands/${name}.ts`)
-          .then((m) => m[name]),
-    ]),
-) as Record<CommandName, () => Promise<CommandHandler>>;
+/** Loads a command's handler (not ahead of time: see src/lazy.ts). */
+function loadHandler(name: CommandName): Promise<CommandHandler> {
+  return importLazily<Record<string, CommandHandler>>(`commands/${name}.ts`)
+    .then((m) => m[name]);
+}
 
 const encoder = new TextEncoder();
 function writeAll(file: typeof Deno.stdout, text: string): void {
@@ -55,17 +58,32 @@ function wantsJson(): boolean {
 }
 
 async function main(): Promise<number> {
-  const probing = Deno.args[0] === "probe";
   let command: CommandName | undefined;
   let logging = false;
+  const startedAt = performance.now();
   try {
+    if (probing) {
+      // The healthy probe's short cut (commands/probe_fast.ts): it can only
+      // answer "healthy"; otherwise the full probe below decides, within
+      // what is left of the same deadline.
+      const fast = await importLazily<
+        typeof import("./commands/probe_fast.ts")
+      >("commands/probe_fast.ts");
+      const targets = fast.fastTargets(Deno.args, Deno.env.toObject());
+      if (
+        targets &&
+        await fast.probeHealthy(targets, fast.DEFAULT_PROBE_TIMEOUT_MS)
+      ) return 0;
+    }
     // Load the named command's module while the configuration loads: module
     // loading is most of a probe's cost, and these do not depend on each other.
     const first = Deno.args[0] as CommandName;
-    const early = Object.hasOwn(handlers, first)
-      ? handlers[first]().catch(() => undefined)
+    const early = isCommand(first)
+      ? loadHandler(first).catch(() => undefined)
       : undefined;
-    const { loadConfig } = await import("./config/load_config.ts");
+    const { loadConfig } = await importLazily<
+      typeof import("./config/load_config.ts")
+    >("config/load_config.ts");
     const config = await loadConfig(Deno.args, Deno.env.toObject());
     command = config.command;
     const wantsHelp = config.options.help && command !== "help";
@@ -83,12 +101,13 @@ async function main(): Promise<number> {
       logging = true;
     }
     const handler = (command === first ? await early : undefined) ??
-      await handlers[command]();
+      await loadHandler(command);
     return await handler({
       config: wantsHelp
         ? { ...config, command: "help", positionals: [config.command] }
         : config,
       signal: stop.signal,
+      startedAt,
       stdout: (text) => writeAll(Deno.stdout, text),
     });
   } catch (error) {
@@ -99,7 +118,9 @@ async function main(): Promise<number> {
       return 1;
     }
     if (error instanceof ConfigError || !logging) {
-      const { scrub } = await import("./config/redact.ts");
+      const { scrub } = await importLazily<
+        typeof import("./config/redact.ts")
+      >("config/redact.ts");
       const msg = error instanceof Error ? error.message : String(error);
       const text = code === 1 ? `unexpected error: ${msg}` : msg;
       writeAll(

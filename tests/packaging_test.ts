@@ -5,9 +5,9 @@
  * pass) and on a copy with that one point broken (must fail), so a check that
  * cannot fail is caught too. No Docker engine needed.
  */
-import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
+import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
-import { LAZY_MODULES } from "../src/lazy.ts";
+import { COMMAND_NAMES, LAZY_MODULES } from "../src/lazy.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
@@ -735,4 +735,8 @@ Deno.test("no module in src/ imports one of ours by a computed specifier except 
   };
   walk(root, "");
   deepStrictEqual(offenders, []);
+});
+
+Deno.test("src/lazy.ts lists the same commands as the option table", () => {
+  deepStrictEqual([...COMMAND_NAMES], [...COMMANDS]);
 });

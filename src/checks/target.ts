@@ -69,7 +69,10 @@ export function parseTarget(text: string, source: string): Target {
   }
   let scheme = url.protocol.slice(0, -1).toLowerCase();
   // SQLAlchemy-style DATABASE_URLs name a driver: postgresql+psycopg2://.
-  if (/^postgres(ql)?(\+[a-z0-9_]+)?$/.test(scheme)) scheme = "postgres";
+  if (
+    scheme.startsWith("postgres") &&
+    /^postgres(ql)?(\+[a-z0-9_]+)?$/.test(scheme)
+  ) scheme = "postgres";
   if (!(scheme in DEFAULT_PORTS)) {
     throw bad(`unknown scheme '${scheme}', expected a ${ACCEPTED}`);
   }
@@ -93,7 +96,9 @@ export function parseTarget(text: string, source: string): Target {
   }
   const password = url.password === "" ? undefined : decode(url.password);
   registerSecret(password);
-  const path = decode(url.pathname.replace(/^\//, ""));
+  const pathname = url.pathname;
+  const bare = pathname.startsWith("/") ? pathname.slice(1) : pathname;
+  const path = bare.includes("%") ? decode(bare) : bare;
   if (scheme === "tcp" && path !== "") throw bad("a tcp:// target has no path");
   if (
     (scheme === "redis" || scheme === "rediss") && path !== "" &&
@@ -111,7 +116,11 @@ export function parseTarget(text: string, source: string): Target {
     username: url.username === "" ? undefined : decode(url.username),
     password,
     path,
-    params: url.searchParams,
+    // Read on demand: only PostgreSQL targets have parameters, and building
+    // URLSearchParams is a cost every probe would pay.
+    get params() {
+      return url.searchParams;
+    },
   };
 }
 

@@ -10,6 +10,11 @@ export interface Context {
   readonly config: Config;
   /** Aborted on SIGTERM/SIGINT/SIGHUP with a SignalledError as its reason. */
   readonly signal: AbortSignal;
+  /**
+   * `performance.now()` when the command started, if not at the call:
+   * probe's deadline counts from it (main.ts may have spent part of it).
+   */
+  readonly startedAt?: number;
   /** Writes a report to standard output. */
   readonly stdout: (text: string) => void;
 }

@@ -86,7 +86,13 @@ export const probe: CommandHandler = async (ctx) => {
   const texts = positionals.length > 0
     ? positionals
     : [defaultProbeTarget(env)];
-  const deadline = timeoutSignal(options.timeout, ctx.signal);
+  // Only the deadline: a stop signal ends a probe at once with 1 (main.ts).
+  // It counts from the start of the command: main.ts may have tried the
+  // short cut (probe_fast.ts) first.
+  const spent = ctx.startedAt === undefined
+    ? 0
+    : performance.now() - ctx.startedAt;
+  const deadline = timeoutSignal(Math.max(0, options.timeout - spent));
   // The hard deadline: whatever a check does, the probe answers in time.
   let onDeadline!: () => void;
   const expired = new Promise<"expired">((resolve) => {

@@ -1,0 +1,368 @@
+/**
+ * The healthy probe's short cut (src/commands/probe_fast.ts) against the
+ * full probe (src/commands/probe.ts): it may only say "healthy" when the
+ * full probe would answer 0 for the same command line, environment and
+ * server, and it must actually say so in the common case. Real sockets; the
+ * full probe runs in-process without the short cut.
+ */
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  DEFAULT_PROBE_TIMEOUT_MS,
+  fastTargets,
+  isHealthyHead,
+  probeHealthy,
+} from "../src/commands/probe_fast.ts";
+import { probe } from "../src/commands/probe.ts";
+import { loadConfig } from "../src/config/load_config.ts";
+import { parseTarget } from "../src/checks/target.ts";
+import { httpRequest } from "../src/checks/http.ts";
+import { defaultFor, OPTIONS } from "../src/cli/options.ts";
+import { parseDuration } from "../src/config/duration.ts";
+import { closedPort, startFaultServer } from "./_servers.ts";
+import { preflightArgv } from "./_cli.ts";
+
+/** The full probe alone, as main.ts runs it when the short cut declines. */
+async function fullProbe(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
+  const config = await loadConfig(args, env);
+  return await probe({
+    config,
+    signal: new AbortController().signal,
+    stdout: () => {},
+  });
+}
+
+/** A server that answers every connection with `reply` (written in parts), then closes or hangs. */
+function scripted(
+  parts: string[],
+  after: "close" | "hang" = "close",
+): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      (async () => {
+        try {
+          await conn.read(new Uint8Array(4096));
+          for (const p of parts) {
+            await conn.write(new TextEncoder().encode(p));
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          if (after === "close") {
+            conn.close();
+            open.delete(conn);
+          }
+        } catch { /* closed by the client */ }
+      })();
+    }
+  })().catch(() => {});
+  return {
+    port: listener.addr.port,
+    close() {
+      listener.close();
+      for (const c of open) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+Deno.test("the short cut's default deadline is the option table's probe --timeout default", () => {
+  const spec = OPTIONS.find((o) => o.name === "timeout")!;
+  assert.equal(
+    DEFAULT_PROBE_TIMEOUT_MS,
+    parseDuration(defaultFor(spec, "probe")!),
+  );
+});
+
+Deno.test("the short cut sends byte for byte the request of the full HTTP check, to the same address", () => {
+  const octet = fc.integer({ min: 0, max: 255 });
+  const segment = fc.stringMatching(/^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,8}$/);
+  fc.assert(
+    fc.property(
+      fc.tuple(octet, octet, octet, octet),
+      fc.option(fc.integer({ min: 1, max: 65535 })),
+      fc.array(segment, { maxLength: 4 }),
+      fc.boolean(),
+      (ip, port, segments, slash) => {
+        const path = segments.map((s) => `/${s}`).join("") +
+          (slash ? "/" : "");
+        const url = `http://${ip.join(".")}${
+          port === null ? "" : `:${port}`
+        }${path}`;
+        const fast = fastTargets(["probe", url], {});
+        assert(fast, `declined ${url}`);
+        const target = parseTarget(url, "target 1");
+        assert.equal(fast[0].hostname, target.host);
+        assert.equal(fast[0].port, target.port);
+        assert.equal(
+          fast[0].request,
+          new TextDecoder().decode(httpRequest(target)),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("whatever the URL, the short cut accepts only what the full probe reads the same way", () => {
+  const one = <T>(...xs: T[]) => fc.constantFrom(...xs);
+  let accepted = 0;
+  fc.assert(
+    fc.property(
+      fc.tuple(
+        one(
+          "http://",
+          "http://",
+          "http://",
+          "HTTP://",
+          "https://",
+          "tcp://",
+          "http:/",
+        ),
+        one("", "", "", "", "u:p@", "u@", ":@"),
+        one(
+          "127.0.0.1",
+          "10.0.0.1",
+          "010.0.0.1",
+          "1.2.3",
+          "256.1.1.1",
+          "0.0.0.0",
+          "localhost",
+          "[::1]",
+          "",
+        ),
+        one("", ":8000", ":80", ":0", ":65535", ":65536", ":08000", ":", ":x"),
+        fc.array(
+          one(
+            "/health",
+            "/a.b",
+            "/~x",
+            "/-",
+            "/A",
+            "/",
+            "/..",
+            "/.",
+            "/%2e",
+            "/ ",
+            "/é",
+            "x",
+          ),
+          { maxLength: 5 },
+        ),
+        one("", "", "", "", "?x=1", "#f", "?"),
+      ).map((p) => p.flat().join("")),
+      (text) => {
+        const fast = fastTargets(["probe", text], {});
+        if (fast === undefined) return;
+        accepted++;
+        // Accepted: the full probe parses it to the same address and request.
+        const target = parseTarget(text, "target 1");
+        assert.equal(target.scheme, "http");
+        assert.equal(fast[0].hostname, target.host);
+        assert.equal(fast[0].port, target.port);
+        assert.equal(
+          fast[0].request,
+          new TextDecoder().decode(httpRequest(target)),
+        );
+      },
+    ),
+    { numRuns: 5000 },
+  );
+  // Not vacuous: some of the generated URLs are in the domain.
+  assert(accepted >= 5, `only ${accepted} accepted`);
+});
+
+Deno.test("the short cut declines options, PREFLIGHT_* variables, other targets and an unusual PORT", () => {
+  const ok = "http://127.0.0.1:8000/health";
+  assert(fastTargets(["probe", ok], {}));
+  assert(fastTargets(["probe"], { PORT: "8000" }));
+  assert(fastTargets(["probe"], {}));
+  const declined: [string[], Record<string, string>][] = [
+    [["probe", "--json", ok], {}],
+    [["probe", ok, "--timeout", "1s"], {}],
+    [["probe", "-h"], {}],
+    [["probe", ok], { PREFLIGHT_TIMEOUT: "1s" }],
+    [["probe", ok], { PREFLIGHT_HTTP_STATUS: "200" }],
+    [["probe", ok], { PREFLIGHT_ENV_FILE: "/x.env" }],
+    [["probe"], { PORT: "abc" }],
+    [["probe"], { PORT: " 8000" }],
+    [["probe"], { PORT: "0" }],
+    [["probe"], { PORT: "70000" }],
+    [["probe", "https://127.0.0.1:8443/health"], {}],
+    [["probe", "http://localhost:8000/health"], {}],
+    [["probe", "http://[::1]:8000/health"], {}],
+    [["probe", "http://u:secret@127.0.0.1:8000/health"], {}],
+    [["probe", "http://127.0.0.1:8000/health?full=1"], {}],
+    [["probe", "http://127.0.0.1:8000/a/../health"], {}],
+    [["probe", "http://127.0.0.1:8000/h%65alth"], {}],
+    [["probe", "tcp://127.0.0.1:8000"], {}],
+    [["probe", "postgres://127.0.0.1:5432/db"], {}],
+    [["probe", ok, "redis://127.0.0.1:6379"], {}],
+    [["wait", ok], {}],
+  ];
+  for (const [args, env] of declined) {
+    assert.equal(
+      fastTargets(args, env),
+      undefined,
+      `accepted ${JSON.stringify([args, env])}`,
+    );
+  }
+});
+
+Deno.test("a response head counts as healthy only when complete, well-formed and 2xx", () => {
+  assert(isHealthyHead("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+  assert(isHealthyHead("HTTP/1.0 204\r\n\r\n"));
+  assert(!isHealthyHead("HTTP/1.1 200 OK\r\n"));
+  assert(!isHealthyHead("HTTP/1.1 301 Moved\r\nLocation: /\r\n\r\n"));
+  assert(!isHealthyHead("HTTP/1.1 2000 OK\r\n\r\n"));
+  assert(!isHealthyHead("SSH-2.0-OpenSSH\r\n\r\n"));
+  assert(!isHealthyHead("HTTP/1.1 500 Oops\r\n\r\n"));
+});
+
+Deno.test("against real servers, the short cut says healthy only when the full probe answers 0, and does say so for a plain 2xx", async () => {
+  const cases: {
+    name: string;
+    parts: string[];
+    after?: "close" | "hang";
+    fast: boolean;
+    full: number;
+  }[] = [
+    {
+      name: "200",
+      parts: ["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"],
+      fast: true,
+      full: 0,
+    },
+    {
+      name: "204",
+      parts: ["HTTP/1.0 204 No Content\r\n\r\n"],
+      fast: true,
+      full: 0,
+    },
+    {
+      name: "200 in pieces",
+      parts: ["HTTP/1.1 2", "00 OK\r\nX: y\r\n", "\r\n"],
+      fast: true,
+      full: 0,
+    },
+    {
+      name: "301",
+      parts: ["HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n"],
+      fast: false,
+      full: 1,
+    },
+    {
+      name: "404",
+      parts: ["HTTP/1.1 404 Not Found\r\n\r\n"],
+      fast: false,
+      full: 1,
+    },
+    { name: "503", parts: ["HTTP/1.1 503 Busy\r\n\r\n"], fast: false, full: 1 },
+    { name: "not HTTP", parts: ["garbage\r\n\r\n"], fast: false, full: 1 },
+    {
+      name: "4-digit status",
+      parts: ["HTTP/1.1 2000 OK\r\n\r\n"],
+      fast: false,
+      full: 1,
+    },
+    { name: "closed at once", parts: [], fast: false, full: 1 },
+    // The full probe reads a status line cut short by a close as an answer;
+    // the short cut does not, and leaves it to the full probe.
+    {
+      name: "200, then closed mid-head",
+      parts: ["HTTP/1.1 200 OK\r\n"],
+      fast: false,
+      full: 0,
+    },
+  ];
+  for (const c of cases) {
+    const server = scripted(c.parts, c.after);
+    try {
+      const url = `http://127.0.0.1:${server.port}/health`;
+      const targets = fastTargets(["probe", url], {});
+      assert(targets);
+      const fast = await probeHealthy(targets, 2000);
+      const full = await fullProbe(["probe", url]);
+      assert.equal(fast, c.fast, `${c.name}: short cut`);
+      assert.equal(full, c.full, `${c.name}: full probe`);
+      if (fast) {
+        assert.equal(
+          full,
+          0,
+          `${c.name}: healthy only if the full probe agrees`,
+        );
+      }
+    } finally {
+      server.close();
+    }
+  }
+  const refused = fastTargets(
+    ["probe", `http://127.0.0.1:${closedPort()}/`],
+    {},
+  );
+  assert.equal(await probeHealthy(refused!, 2000), false);
+});
+
+Deno.test("the short cut gives up at its deadline on a silent peer or a head that never ends", async () => {
+  await using silent = startFaultServer("silent");
+  const hang = scripted(["HTTP/1.1 200 OK\r\n"], "hang");
+  try {
+    for (const port of [silent.port, hang.port]) {
+      const t0 = performance.now();
+      const targets = fastTargets(["probe", `http://127.0.0.1:${port}/`], {});
+      assert.equal(await probeHealthy(targets!, 300), false);
+      // The deadline, not a hang: generous bound for a loaded machine.
+      assert(performance.now() - t0 < 5000);
+    }
+  } finally {
+    hang.close();
+  }
+});
+
+Deno.test("probe through the CLI: a silent peer with no options still ends within the default deadline, with exit 1 and the full probe's message", async () => {
+  await using silent = startFaultServer("silent");
+  const [cmd, ...pre] = preflightArgv();
+  const t0 = performance.now();
+  const out = await new Deno.Command(cmd, {
+    args: [...pre, "probe", `http://127.0.0.1:${silent.port}/health`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const elapsed = performance.now() - t0;
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(
+    stderr,
+    /^unhealthy: http:\/\/127\.0\.0\.1:\d+\/health: no answer/,
+  );
+  // 3 s deadline shared by the short cut and the full probe, not 3 s each.
+  assert(elapsed < DEFAULT_PROBE_TIMEOUT_MS + 2500, `took ${elapsed} ms`);
+});
+
+Deno.test("probe through the CLI: SIGTERM ends it at once with exit 1 (probe answers 0 or 1 only)", async () => {
+  await using silent = startFaultServer("silent");
+  const [cmd, ...pre] = preflightArgv();
+  const child = new Deno.Command(cmd, {
+    args: [...pre, "probe", `http://127.0.0.1:${silent.port}/health`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Give it time to start and connect, then stop it.
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill("SIGTERM");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /probe: stopped by SIGTERM/);
+});
