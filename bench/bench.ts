@@ -366,6 +366,16 @@ async function probeCost(
         name: "probe http",
         argv: [...pf, "probe", `http://127.0.0.1:${port}/health`],
       },
+      {
+        name: "probe http, full path",
+        argv: [
+          ...pf,
+          "probe",
+          "--http-status",
+          "200-299",
+          `http://127.0.0.1:${port}/health`,
+        ],
+      },
       { name: "probe tcp", argv: [...pf, "probe", `tcp://127.0.0.1:${port}`] },
       { name: "probe redis", argv: [...pf, "probe", redis.url()] },
     ];
@@ -374,6 +384,8 @@ async function probeCost(
         `Wall time of one run (hyperfine \`-N\`, ${opts.runs} runs after 3 warm-up runs, in sequence), and wall and CPU time (user+sys of the child, from \`wait4\` rusage) of the same commands run ${opts.runs} times interleaved by bench/rusage.py with only PATH, HOME and NO_COLOR in the environment. The HTTP server answering 200 is in the bench process; Redis is a local redis-server.`,
         "",
         "`bench/empty.ts` is an empty module **inside the project**, so both it and `src/main.ts` pay the same deno.json and deno.lock loading: the ratio is preflight's own cost over Deno's start-up. `preflight version` (entry module, argument and environment parsing, no check) splits that cost in two. All run as `deno run` (V8 code cache warm after the warm-up runs); a `deno compile` binary was not measured (it cannot be built here).",
+        "",
+        '`probe http` is the everyday health check, which takes the short cut of src/commands/probe_fast.ts (it can only answer healthy; anything else goes to the full probe). `probe http, full path` asks the same question through the full probe: `--http-status 200-299` means "any 2xx" like the default, but an option the short cut does not take. `probe tcp` and `probe redis` always take the full path.',
         "",
         "hyperfine adds a variable `HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET` of 0-4 KiB of `X` to each run's environment, the loop does not; the row with a 4 KiB environment value shows what such a value costs preflight. The verdict uses the loop.",
       ].join("\n"),

@@ -18,7 +18,6 @@ import type { CommandName } from "./cli/options.ts";
 /** A lazily imported module, relative to `src/`. */
 export type LazyModule =
   | `commands/${CommandName}.ts`
-  | "commands/probe_fast.ts"
   | `config/${"load_config" | "redact"}.ts`
   | `log/${"setup_logging" | "logger"}.ts`
   | `checks/${"tcp" | "postgres" | "redis" | "http"}.ts`;
@@ -47,7 +46,6 @@ export function isCommand(name: string | undefined): name is CommandName {
 /** Every lazily imported module. */
 export const LAZY_MODULES: readonly LazyModule[] = [
   ...COMMAND_NAMES.map((name) => `commands/${name}.ts` as const),
-  "commands/probe_fast.ts",
   "config/load_config.ts",
   "config/redact.ts",
   "log/setup_logging.ts",

@@ -7,6 +7,7 @@ import { captureStartupState } from "./handover/startup_state.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
 import type { CommandName } from "./cli/options.ts";
 import { importLazily, isCommand } from "./lazy.ts";
+import * as fast from "./commands/probe_fast.ts";
 import type { CommandHandler } from "./commands/context.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
@@ -66,14 +67,10 @@ async function main(): Promise<number> {
       // The healthy probe's short cut (commands/probe_fast.ts): it can only
       // answer "healthy"; otherwise the full probe below decides, within
       // what is left of the same deadline.
-      const fast = await importLazily<
-        typeof import("./commands/probe_fast.ts")
-      >("commands/probe_fast.ts");
-      const targets = fast.fastTargets(Deno.args, Deno.env.toObject());
-      if (
-        targets &&
-        await fast.probeHealthy(targets, fast.DEFAULT_PROBE_TIMEOUT_MS)
-      ) return 0;
+      const plan = fast.fastPlan(Deno.args, Deno.env.toObject());
+      if (plan && await fast.probeHealthy(plan.targets, plan.timeoutMs)) {
+        return 0;
+      }
     }
     // Load the named command's module while the configuration loads: module
     // loading is most of a probe's cost, and these do not depend on each other.

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   DEFAULT_PROBE_TIMEOUT_MS,
-  fastTargets,
+  fastPlan,
   isHealthyHead,
   probeHealthy,
 } from "../src/commands/probe_fast.ts";
@@ -96,7 +96,7 @@ Deno.test("the short cut sends byte for byte the request of the full HTTP check,
         const url = `http://${ip.join(".")}${
           port === null ? "" : `:${port}`
         }${path}`;
-        const fast = fastTargets(["probe", url], {});
+        const fast = fastPlan(["probe", url], {})?.targets;
         assert(fast, `declined ${url}`);
         const target = parseTarget(url, "target 1");
         assert.equal(fast[0].hostname, target.host);
@@ -159,7 +159,7 @@ Deno.test("whatever the URL, the short cut accepts only what the full probe read
         one("", "", "", "", "?x=1", "#f", "?"),
       ).map((p) => p.flat().join("")),
       (text) => {
-        const fast = fastTargets(["probe", text], {});
+        const fast = fastPlan(["probe", text], {})?.targets;
         if (fast === undefined) return;
         accepted++;
         // Accepted: the full probe parses it to the same address and request.
@@ -181,14 +181,23 @@ Deno.test("whatever the URL, the short cut accepts only what the full probe read
 
 Deno.test("the short cut declines options, PREFLIGHT_* variables, other targets and an unusual PORT", () => {
   const ok = "http://127.0.0.1:8000/health";
-  assert(fastTargets(["probe", ok], {}));
-  assert(fastTargets(["probe"], { PORT: "8000" }));
-  assert(fastTargets(["probe"], {}));
+  assert(fastPlan(["probe", ok], {}));
+  assert(fastPlan(["probe"], { PORT: "8000" }));
+  assert(fastPlan(["probe"], {}));
   const declined: [string[], Record<string, string>][] = [
     [["probe", "--json", ok], {}],
-    [["probe", ok, "--timeout", "1s"], {}],
+    [["probe", ok, "--timeout"], {}],
+    [["probe", ok, "--timeout", "0"], {}],
+    [["probe", ok, "--timeout", "soon"], {}],
+    [["probe", ok, "--timeout=1s", "--timeout=2s"], {}],
+    [["probe", ok, "--timeout", "1s", "--json"], {}],
+    [["probe", ok, "--timeout-x=1s"], {}],
     [["probe", "-h"], {}],
-    [["probe", ok], { PREFLIGHT_TIMEOUT: "1s" }],
+    [["probe", "-"], {}],
+    [["probe", ok], { PREFLIGHT_TIMEOUT: "0" }],
+    [["probe", ok], { PREFLIGHT_TIMEOUT: "later" }],
+    [["probe", ok], { PREFLIGHT_TIMEOUT: "1s", PREFLIGHT_JSON: "1" }],
+    [["probe", ok], { PREFLIGHT_LOG_FORMAT: "json" }],
     [["probe", ok], { PREFLIGHT_HTTP_STATUS: "200" }],
     [["probe", ok], { PREFLIGHT_ENV_FILE: "/x.env" }],
     [["probe"], { PORT: "abc" }],
@@ -209,11 +218,60 @@ Deno.test("the short cut declines options, PREFLIGHT_* variables, other targets 
   ];
   for (const [args, env] of declined) {
     assert.equal(
-      fastTargets(args, env),
+      fastPlan(args, env),
       undefined,
       `accepted ${JSON.stringify([args, env])}`,
     );
   }
+});
+
+Deno.test("the short cut's deadline is the --timeout the full configuration resolves, flag over variable", async () => {
+  const ok = "http://127.0.0.1:8000/health";
+  assert.equal(fastPlan(["probe", ok], {})!.timeoutMs, 3000);
+  assert.equal(fastPlan(["probe", "--timeout", "2s", ok], {})!.timeoutMs, 2000);
+  assert.equal(fastPlan(["probe", "--timeout=1m30s"], {})!.timeoutMs, 90_000);
+  const duration = fc.oneof(
+    fc.constantFrom(
+      "2s",
+      " 2s ",
+      "500ms",
+      "1m30s",
+      "1.5",
+      "0",
+      "0.0001s",
+      "",
+      "x",
+      "-1s",
+      "2h",
+      "30s1m",
+      "1e3",
+    ),
+    fc.string({ maxLength: 6 }),
+  );
+  let accepted = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(duration),
+      fc.option(duration),
+      fc.boolean(),
+      async (flag, variable, equals) => {
+        const args = ["probe", ok];
+        if (flag !== null) {
+          args.push(...(equals ? [`--timeout=${flag}`] : ["--timeout", flag]));
+        }
+        const env: Record<string, string> = variable === null
+          ? {}
+          : { PREFLIGHT_TIMEOUT: variable };
+        const plan = fastPlan(args, env);
+        if (plan === undefined) return;
+        accepted++;
+        const config = await loadConfig(args, env);
+        assert.equal(plan.timeoutMs, config.options.timeout);
+      },
+    ),
+    { numRuns: 400 },
+  );
+  assert(accepted >= 20, `only ${accepted} accepted`);
 });
 
 Deno.test("a response head counts as healthy only when complete, well-formed and 2xx", () => {
@@ -286,7 +344,7 @@ Deno.test("against real servers, the short cut says healthy only when the full p
     const server = scripted(c.parts, c.after);
     try {
       const url = `http://127.0.0.1:${server.port}/health`;
-      const targets = fastTargets(["probe", url], {});
+      const targets = fastPlan(["probe", url], {})?.targets;
       assert(targets);
       const fast = await probeHealthy(targets, 2000);
       const full = await fullProbe(["probe", url]);
@@ -303,10 +361,10 @@ Deno.test("against real servers, the short cut says healthy only when the full p
       server.close();
     }
   }
-  const refused = fastTargets(
+  const refused = fastPlan(
     ["probe", `http://127.0.0.1:${closedPort()}/`],
     {},
-  );
+  )?.targets;
   assert.equal(await probeHealthy(refused!, 2000), false);
 });
 
@@ -316,7 +374,8 @@ Deno.test("the short cut gives up at its deadline on a silent peer or a head tha
   try {
     for (const port of [silent.port, hang.port]) {
       const t0 = performance.now();
-      const targets = fastTargets(["probe", `http://127.0.0.1:${port}/`], {});
+      const targets = fastPlan(["probe", `http://127.0.0.1:${port}/`], {})
+        ?.targets;
       assert.equal(await probeHealthy(targets!, 300), false);
       // The deadline, not a hang: generous bound for a loaded machine.
       assert(performance.now() - t0 < 5000);

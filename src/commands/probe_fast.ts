@@ -2,21 +2,23 @@
  * The healthy probe's short cut.
  *
  * `probe` runs every few seconds in every container, and nearly always in the
- * same situation: no options, the default target (or plain `http://` URLs of
- * IPv4 addresses), and an app that answers 2xx. This module answers exactly
+ * same situation: no option but perhaps `--timeout`, the default target (or
+ * plain `http://` URLs of IPv4 addresses), and an app that answers 2xx. This module answers exactly
  * that case with a few lines of code, before the configuration, target and
  * check modules are loaded (loading and first-compiling them is most of a
  * probe's cost).
  *
  * It can only say "healthy". Whenever it is not certain that the full probe
  * (commands/probe.ts) would answer 0 for the same command line and
- * environment — any option, any `PREFLIGHT_*` variable, any other kind of
+ * environment — any other option or `PREFLIGHT_*` variable, any other kind of
  * URL, a refused connection, a status other than 2xx, a response it does not
  * read in full — it declines, and main.ts runs the full probe with what is
  * left of the deadline. So the full probe alone decides every unhealthy
  * verdict and writes every message; tests/probe_fast_test.ts checks both
  * directions of that claim against the full probe.
  */
+
+import { parseDuration } from "../config/duration.ts";
 
 /** One target the short cut can check: where to connect, what to send. */
 export interface FastTarget {
@@ -36,18 +38,57 @@ const SIMPLE_HTTP = new RegExp(
     "((?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?)$",
 );
 
+/** What the short cut checks, and its deadline. */
+export interface FastPlan {
+  readonly targets: FastTarget[];
+  readonly timeoutMs: number;
+}
+
+/** A `--timeout` value as the full probe reads it, or undefined if it would not accept it. */
+function timeoutOf(raw: string): number | undefined {
+  const ms = parseDuration(raw.trim());
+  return ms === undefined || ms === 0 ? undefined : ms;
+}
+
 /**
- * The targets of a probe command line, when every one is in the short cut's
- * domain; undefined otherwise (the full probe then runs).
+ * The short cut's plan for a probe command line, when all of it is in the
+ * short cut's domain: plain targets and at most one `--timeout`, and no
+ * `PREFLIGHT_*` variable but a valid `PREFLIGHT_TIMEOUT`. Undefined
+ * otherwise (the full probe then runs, and reports any error).
  */
-export function fastTargets(
+export function fastPlan(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
-): FastTarget[] | undefined {
+): FastPlan | undefined {
   if (args[0] !== "probe") return undefined;
+  let timeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
   // Every variable that configures a probe is PREFLIGHT_* (env files too).
-  for (const name in env) if (name.startsWith("PREFLIGHT_")) return undefined;
-  let texts = args.slice(1);
+  for (const name in env) {
+    if (!name.startsWith("PREFLIGHT_")) continue;
+    if (name !== "PREFLIGHT_TIMEOUT") return undefined;
+    const ms = timeoutOf(env[name]);
+    if (ms === undefined) return undefined;
+    timeoutMs = ms;
+  }
+  let texts: string[] = [];
+  let flag = false;
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("-")) {
+      texts.push(arg);
+      continue;
+    }
+    // The flag wins over the variable, and may be given once.
+    if (flag) return undefined;
+    flag = true;
+    let raw: string | undefined;
+    if (arg === "--timeout") raw = args[++i];
+    else if (arg.startsWith("--timeout=")) raw = arg.slice(10);
+    else return undefined;
+    const ms = raw === undefined ? undefined : timeoutOf(raw);
+    if (ms === undefined) return undefined;
+    timeoutMs = ms;
+  }
   if (texts.length === 0) {
     // The default target, as defaultProbeTarget builds it from PORT.
     const port = env.PORT || "8000";
@@ -69,13 +110,13 @@ export function fastTargets(
         "User-Agent: preflight\r\nAccept: */*\r\nConnection: close\r\n\r\n",
     });
   }
-  return out;
+  return { targets: out, timeoutMs };
 }
 
 /**
- * The probe's default `--timeout`, in ms: no PREFLIGHT_TIMEOUT applies here,
- * by construction. Written out so the short cut does not load the option
- * table; tests/probe_fast_test.ts checks it against that table.
+ * The probe's default `--timeout`, in ms. Written out so the short cut does
+ * not load the option table; tests/probe_fast_test.ts checks it against that
+ * table.
  */
 export const DEFAULT_PROBE_TIMEOUT_MS = 3000;
 
