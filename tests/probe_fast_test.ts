@@ -10,6 +10,7 @@ import fc from "fast-check";
 import {
   DEFAULT_PROBE_TIMEOUT_MS,
   fastPlan,
+  type FastTarget,
   isHealthyHead,
   probeHealthy,
 } from "../src/commands/probe_fast.ts";
@@ -73,6 +74,15 @@ function scripted(
   };
 }
 
+/** The full probe parses `url` as an http target, at the same address, with the same request. */
+function assertSameAsFullCheck(fast: FastTarget, url: string): void {
+  const target = parseTarget(url, "target 1");
+  assert.equal(target.scheme, "http");
+  assert.equal(fast.hostname, target.host);
+  assert.equal(fast.port, target.port);
+  assert.equal(fast.request, new TextDecoder().decode(httpRequest(target)));
+}
+
 Deno.test("the short cut's default deadline is the option table's probe --timeout default", () => {
   const spec = OPTIONS.find((o) => o.name === "timeout")!;
   assert.equal(
@@ -98,13 +108,7 @@ Deno.test("the short cut sends byte for byte the request of the full HTTP check,
         }${path}`;
         const fast = fastPlan(["probe", url], {})?.targets;
         assert(fast, `declined ${url}`);
-        const target = parseTarget(url, "target 1");
-        assert.equal(fast[0].hostname, target.host);
-        assert.equal(fast[0].port, target.port);
-        assert.equal(
-          fast[0].request,
-          new TextDecoder().decode(httpRequest(target)),
-        );
+        assertSameAsFullCheck(fast[0], url);
       },
     ),
     { numRuns: 300 },
@@ -162,15 +166,7 @@ Deno.test("whatever the URL, the short cut accepts only what the full probe read
         const fast = fastPlan(["probe", text], {})?.targets;
         if (fast === undefined) return;
         accepted++;
-        // Accepted: the full probe parses it to the same address and request.
-        const target = parseTarget(text, "target 1");
-        assert.equal(target.scheme, "http");
-        assert.equal(fast[0].hostname, target.host);
-        assert.equal(fast[0].port, target.port);
-        assert.equal(
-          fast[0].request,
-          new TextDecoder().decode(httpRequest(target)),
-        );
+        assertSameAsFullCheck(fast[0], text);
       },
     ),
     { numRuns: 5000 },
