@@ -128,12 +128,33 @@ export function isHealthyHead(text: string): boolean {
   return m !== null && m[1][0] === "2";
 }
 
-async function healthy(t: FastTarget, expired: Promise<never>) {
+/** The bytes of an ASCII text (the request is ASCII by construction). */
+function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** Where the head ends (`\r\n\r\n`), or -1. */
+function headEnd(buf: Uint8Array, n: number): number {
+  for (let i = 3; i < n; i++) {
+    if (
+      buf[i] === 10 && buf[i - 1] === 13 && buf[i - 2] === 10 &&
+      buf[i - 3] === 13
+    ) return i + 1;
+  }
+  return -1;
+}
+
+async function healthy(
+  t: FastTarget,
+  connecting: Promise<Deno.TcpConn>,
+  expired: Promise<never>,
+): Promise<boolean> {
   let conn: Deno.TcpConn | undefined;
-  const connecting = Deno.connect({ hostname: t.hostname, port: t.port });
   try {
     conn = await Promise.race([connecting, expired]);
-    const bytes = new TextEncoder().encode(t.request);
+    const bytes = ascii(t.request);
     for (let off = 0; off < bytes.length;) {
       off += await Promise.race([conn.write(bytes.subarray(off)), expired]);
     }
@@ -143,8 +164,12 @@ async function healthy(t: FastTarget, expired: Promise<never>) {
       const got = await Promise.race([conn.read(buf.subarray(n)), expired]);
       if (got === null) break;
       n += got;
-      const text = new TextDecoder().decode(buf.subarray(0, n));
-      if (text.includes("\r\n\r\n")) return isHealthyHead(text);
+      const end = headEnd(buf, n);
+      // Latin-1 is enough to read a status line; bytes beyond ASCII in the
+      // head can only make it "not healthy" here, and the full probe decides.
+      if (end >= 0) {
+        return isHealthyHead(String.fromCharCode(...buf.subarray(0, end)));
+      }
     }
     return false;
   } catch {
@@ -165,6 +190,10 @@ export async function probeHealthy(
   targets: readonly FastTarget[],
   timeoutMs: number,
 ): Promise<boolean> {
+  // Connect first: the deadline is set up while the kernel connects.
+  const connecting = targets.map((t) =>
+    Deno.connect({ hostname: t.hostname, port: t.port })
+  );
   const deadline = AbortSignal.timeout(timeoutMs);
   let onAbort!: () => void;
   const expired = new Promise<never>((_, reject) => {
@@ -172,7 +201,9 @@ export async function probeHealthy(
     deadline.onabort = onAbort;
   });
   expired.catch(() => {});
-  const results = await Promise.all(targets.map((t) => healthy(t, expired)));
+  const results = await Promise.all(
+    targets.map((t, i) => healthy(t, connecting[i], expired)),
+  );
   deadline.onabort = null;
   return results.every(Boolean);
 }
