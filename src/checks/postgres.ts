@@ -174,8 +174,25 @@ function timedOut(signal: AbortSignal): boolean {
 // ---------------------------------------------------------------------------
 // User-less probe
 
-/** One `pg_isready`-level attempt: resolves when the server answers as accepting connections. */
-async function ping(target: Target, outer: AbortSignal): Promise<void> {
+/** The startup packet of {@linkcode ping}: the same for every attempt. */
+function probeStartup(): Uint8Array {
+  return startupMessage({
+    user: PROBE_USER,
+    database: "postgres",
+    application_name: "preflight",
+  });
+}
+
+/**
+ * One `pg_isready`-level attempt: sends `startup` (from
+ * {@linkcode probeStartup}) and resolves when the server answers as
+ * accepting connections.
+ */
+async function ping(
+  target: Target,
+  startup: Uint8Array,
+  outer: AbortSignal,
+): Promise<void> {
   const where = hostPort(target);
   const signal = attemptSignal(outer);
   let conn: Deno.TcpConn | undefined;
@@ -192,13 +209,7 @@ async function ping(target: Target, outer: AbortSignal): Promise<void> {
   try {
     conn = await connectAny({ host: target.host, port: target.port, signal });
     if (signal.aborted) throw abortError(signal, where);
-    await conn.write(
-      startupMessage({
-        user: PROBE_USER,
-        database: "postgres",
-        application_name: "preflight",
-      }),
-    );
+    await conn.write(startup);
     const pending = { buf: new Uint8Array(0) };
     for (;;) {
       const reply = await readReply(conn, pending, where, signal);
@@ -538,11 +549,13 @@ async function login(
  */
 export const postgresCheck: CheckFactory = (target): Check => {
   const mode = sslModeOf(target);
+  // Built once, with the check, rather than on each attempt.
+  const startup = target.username === undefined ? probeStartup() : undefined;
   return {
     id: target.id,
     check: (signal) =>
-      target.username === undefined
-        ? ping(target, signal)
+      startup !== undefined
+        ? ping(target, startup, signal)
         : login(target, mode, signal),
   };
 };
