@@ -155,7 +155,7 @@ function closeOnExec(c: Libc, inherited: ReadonlyMap<number, string>): void {
 }
 
 /** Where `resolveCommand` searches: a different PATH may find another program. */
-function searchPath(env: Record<string, string>): string | undefined {
+function searchPath(env: Readonly<Record<string, string>>): string | undefined {
   return env.PATH ?? env.Path;
 }
 
@@ -167,7 +167,7 @@ export interface PreparedExec {
    * Replaces the process with the prepared command and `env` as its whole
    * environment. Never returns; throws as {@linkcode execApp} does.
    */
-  exec(env: Record<string, string>): never;
+  exec(env: Readonly<Record<string, string>>): never;
 }
 
 /**
@@ -181,7 +181,7 @@ export interface PreparedExec {
  */
 export function prepareExec(
   argv: readonly string[],
-  env: Record<string, string>,
+  env: Readonly<Record<string, string>>,
 ): PreparedExec {
   const name = argv[0] ?? "";
   const path = resolveCommand(name, env);
@@ -207,7 +207,7 @@ export function prepareExec(
   const none = sigset(0);
 
   /** The environment as `char *envp[]`, reusing the prepared entries. */
-  const envp = (final: Record<string, string>): BigUint64Array => {
+  const envp = (final: Readonly<Record<string, string>>): BigUint64Array => {
     const keys = Object.keys(final);
     const at: bigint[] = new Array(keys.length);
     const fresh: number[] = [];
@@ -240,7 +240,7 @@ export function prepareExec(
 
   return {
     path,
-    exec(final: Record<string, string>): never {
+    exec(final: Readonly<Record<string, string>>): never {
       const cEnv = envp(final);
       // A PATH changed since (not by preflight's own variables): search again.
       let file = searchPath(final) === preparedSearch

@@ -51,7 +51,11 @@ function notExecutable(name: string, path: string, verdict: Verdict): never {
 }
 
 /** The names to try for one PATH entry: Windows adds each PATHEXT extension. */
-function candidates(dir: string, name: string, env: Record<string, string>) {
+function candidates(
+  dir: string,
+  name: string,
+  env: Readonly<Record<string, string>>,
+) {
   if (Deno.build.os !== "windows") {
     return [dir === "" ? `./${name}` : `${dir.replace(/\/+$/, "")}/${name}`];
   }
@@ -71,7 +75,7 @@ function candidates(dir: string, name: string, env: Record<string, string>) {
  */
 export function resolveCommand(
   argv0: string,
-  env: Record<string, string>,
+  env: Readonly<Record<string, string>>,
 ): string {
   if (argv0 === "") {
     throw new SpawnError("Command not found: '': expected a program name", 127);

@@ -32,7 +32,7 @@ export function validateHandOver(
     }
   }
   if (!options.supervise && options.watchdog === undefined && canExec()) {
-    return prepareExec(argv, { ...env });
+    return prepareExec(argv, env);
   }
   resolveCommand(argv[0], env);
   return undefined;
