@@ -124,9 +124,13 @@ async function waitOne(
       );
       nextStillWaiting = now + every;
     }
-    const wait = attemptStart + pollInterval(now - started) - now;
+    const next = attemptStart + pollInterval(now - started);
     try {
-      if (wait > 0) await delay(wait, deadline);
+      // Checked against the clock, not left to the timer: the next attempt
+      // never starts before `next` (the 20 attempts/s cap).
+      for (let left = next - now; left > 0; left = next - performance.now()) {
+        await delay(left, deadline);
+      }
     } catch {
       break;
     }
