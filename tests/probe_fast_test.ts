@@ -9,16 +9,18 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   DEFAULT_PROBE_TIMEOUT_MS,
+  FAST_WINDOW_MS,
   fastPlan,
   type FastTarget,
   isHealthyHead,
+  PROBE_VARIABLES,
   probeHealthy,
 } from "../src/commands/probe_fast.ts";
 import { probe } from "../src/commands/probe.ts";
 import { loadConfig } from "../src/config/load_config.ts";
 import { parseTarget } from "../src/checks/target.ts";
 import { httpRequest } from "../src/checks/http.ts";
-import { defaultFor, OPTIONS } from "../src/cli/options.ts";
+import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseDuration } from "../src/config/duration.ts";
 import { closedPort, startFaultServer } from "./_servers.ts";
 import { preflightArgv } from "./_cli.ts";
@@ -40,6 +42,7 @@ async function fullProbe(
 function scripted(
   parts: string[],
   after: "close" | "hang" = "close",
+  delayMs = 0,
 ): { port: number; close(): void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const open = new Set<Deno.Conn>();
@@ -49,6 +52,7 @@ function scripted(
       (async () => {
         try {
           await conn.read(new Uint8Array(4096));
+          if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
           for (const p of parts) {
             await conn.write(new TextEncoder().encode(p));
             await new Promise((r) => setTimeout(r, 5));
@@ -89,6 +93,12 @@ Deno.test("the short cut's default deadline is the option table's probe --timeou
     DEFAULT_PROBE_TIMEOUT_MS,
     parseDuration(defaultFor(spec, "probe")!),
   );
+});
+
+Deno.test("the short cut's probe variables are those of the options a probe has", () => {
+  const names = OPTIONS.filter((o) => o.commands.includes("probe"))
+    .map((o) => envName(o)).filter((n) => n !== undefined);
+  assert.deepEqual([...PROBE_VARIABLES].sort(), names.sort());
 });
 
 Deno.test("the short cut sends byte for byte the request of the full HTTP check, to the same address", () => {
@@ -180,6 +190,12 @@ Deno.test("the short cut declines options, PREFLIGHT_* variables, other targets 
   assert(fastPlan(["probe", ok], {}));
   assert(fastPlan(["probe"], { PORT: "8000" }));
   assert(fastPlan(["probe"], {}));
+  // Variables of options a probe does not have are never read by it.
+  assert(fastPlan(["probe", ok], {
+    PREFLIGHT_WAIT_FOR: "postgres://db:5432",
+    PREFLIGHT_MIGRATE_CMD: "alembic upgrade head",
+    PREFLIGHT_SUPERVISE: "not even a boolean",
+  }));
   const declined: [string[], Record<string, string>][] = [
     [["probe", "--json", ok], {}],
     [["probe", ok, "--timeout"], {}],
@@ -364,7 +380,7 @@ Deno.test("against real servers, the short cut says healthy only when the full p
   assert.equal(await probeHealthy(refused!, 2000), false);
 });
 
-Deno.test("the short cut gives up at its deadline on a silent peer or a head that never ends", async () => {
+Deno.test("the short cut gives up at the end of its window on a silent peer or a head that never ends", async () => {
   await using silent = startFaultServer("silent");
   const hang = scripted(["HTTP/1.1 200 OK\r\n"], "hang");
   try {
@@ -372,9 +388,10 @@ Deno.test("the short cut gives up at its deadline on a silent peer or a head tha
       const t0 = performance.now();
       const targets = fastPlan(["probe", `http://127.0.0.1:${port}/`], {})
         ?.targets;
-      assert.equal(await probeHealthy(targets!, 300), false);
-      // The deadline, not a hang: generous bound for a loaded machine.
-      assert(performance.now() - t0 < 5000);
+      // A 3 s deadline: the window is FAST_WINDOW_MS, not the deadline.
+      assert.equal(await probeHealthy(targets!, 3000), false);
+      // Generous bound for a loaded machine, still well under 3 s.
+      assert(performance.now() - t0 < FAST_WINDOW_MS + 1500);
     }
   } finally {
     hang.close();
@@ -420,4 +437,72 @@ Deno.test("probe through the CLI: SIGTERM ends it at once with exit 1 (probe ans
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1, stderr);
   assert.match(stderr, /probe: stopped by SIGTERM/);
+});
+
+/** Runs the CLI probe (short cut first, as in production) with no PREFLIGHT_* variables. */
+async function cliProbe(
+  args: string[],
+): Promise<{ code: number; stderr: string; ms: number }> {
+  const [cmd, ...pre] = preflightArgv();
+  const t0 = performance.now();
+  const out = await new Deno.Command(cmd, {
+    args: [...pre, "probe", ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+    ms: performance.now() - t0,
+  };
+}
+
+Deno.test("probe through the CLI: when the short cut declines, the message is the full probe's own, target by target", async () => {
+  await using silent = startFaultServer("silent");
+  const busy = scripted(["HTTP/1.1 503 Busy\r\n\r\n"]);
+  const fine = scripted(["HTTP/1.1 200 OK\r\n\r\n"]);
+  const refused = closedPort();
+  try {
+    const url = (port: number) => `http://127.0.0.1:${port}/health`;
+    // An answer, a refusal and a healthy target keep their own outcome next
+    // to a silent one; only the silent one ran out of time.
+    const r = await cliProbe([
+      url(busy.port),
+      url(silent.port),
+      url(refused),
+      url(fine.port),
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`:${busy.port}/health: HTTP 503`));
+    assert.match(
+      r.stderr,
+      new RegExp(`:${refused}/health: connection refused`),
+    );
+    assert.match(r.stderr, new RegExp(`:${silent.port}/health: no answer`));
+    assert.doesNotMatch(r.stderr, new RegExp(`:${fine.port}/`));
+  } finally {
+    busy.close();
+    fine.close();
+  }
+});
+
+Deno.test("probe through the CLI: slow answers get the full probe's verdict within the one deadline", async () => {
+  // 503 after 1 s: reported as such, not as "no answer".
+  const slowBusy = scripted(["HTTP/1.1 503 Busy\r\n\r\n"], "close", 1000);
+  // A status line cut short by a close, after 1.8 s: the full probe reads
+  // it as an answer (the short cut does not), so the probe is healthy.
+  const slowCut = scripted(["HTTP/1.1 200 OK\r\n"], "close", 1800);
+  try {
+    let r = await cliProbe([`http://127.0.0.1:${slowBusy.port}/health`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /: HTTP 503 from /);
+    r = await cliProbe([`http://127.0.0.1:${slowCut.port}/health`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert(r.ms < DEFAULT_PROBE_TIMEOUT_MS + 2500, `took ${r.ms} ms`);
+  } finally {
+    slowBusy.close();
+    slowCut.close();
+  }
 });

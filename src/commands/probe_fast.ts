@@ -10,12 +10,13 @@
  *
  * It can only say "healthy". Whenever it is not certain that the full probe
  * (commands/probe.ts) would answer 0 for the same command line and
- * environment — any other option or `PREFLIGHT_*` variable, any other kind of
- * URL, a refused connection, a status other than 2xx, a response it does not
- * read in full — it declines, and main.ts runs the full probe with what is
- * left of the deadline. So the full probe alone decides every unhealthy
- * verdict and writes every message; tests/probe_fast_test.ts checks both
- * directions of that claim against the full probe.
+ * environment — any other option or probe variable, any other kind of URL, a
+ * refused connection, a status other than 2xx, a response it does not read in
+ * full, no complete answer within {@linkcode FAST_WINDOW_MS} — it declines at
+ * once, and main.ts runs the full probe with what is left of the deadline
+ * (nearly all of it). So the full probe alone decides every unhealthy verdict
+ * and writes every message; tests/probe_fast_test.ts checks both directions
+ * of that claim against the full probe, alone and through the CLI.
  */
 
 import { parseDuration } from "../config/duration.ts";
@@ -62,11 +63,11 @@ export function fastPlan(
 ): FastPlan | undefined {
   if (args[0] !== "probe") return undefined;
   let timeoutMs = DEFAULT_PROBE_TIMEOUT_MS;
-  // Every variable that configures a probe is PREFLIGHT_* (env files too).
-  for (const name in env) {
-    if (!name.startsWith("PREFLIGHT_")) continue;
+  for (const name of PROBE_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) continue;
     if (name !== "PREFLIGHT_TIMEOUT") return undefined;
-    const ms = timeoutOf(env[name]);
+    const ms = timeoutOf(value);
     if (ms === undefined) return undefined;
     timeoutMs = ms;
   }
@@ -112,6 +113,30 @@ export function fastPlan(
   }
   return { targets: out, timeoutMs };
 }
+
+/**
+ * The variables of the options a probe has (the full probe reads no other,
+ * and an env file can only be named by one of these). Written out so the
+ * short cut does not load the option table; tests/probe_fast_test.ts checks
+ * the list against that table.
+ */
+export const PROBE_VARIABLES: readonly string[] = [
+  "PREFLIGHT_TIMEOUT",
+  "PREFLIGHT_HTTP_STATUS",
+  "PREFLIGHT_JSON",
+  "PREFLIGHT_ENV_FILE",
+  "PREFLIGHT_LOG_FORMAT",
+  "PREFLIGHT_LOG_LEVEL",
+  "PREFLIGHT_LOG_PREFIX",
+];
+
+/**
+ * Longest the short cut waits for the answers, in ms (a tenth of the deadline
+ * when that is shorter): a healthy health endpoint answers in a few ms, and
+ * whatever takes longer is left to the full probe with nearly all of the
+ * deadline still to go, so its verdict and message are its own.
+ */
+export const FAST_WINDOW_MS = 250;
 
 /**
  * The probe's default `--timeout`, in ms. Written out so the short cut does
@@ -183,27 +208,38 @@ async function healthy(
 }
 
 /**
- * True only when every target answered 2xx within `timeoutMs`; false means
- * "ask the full probe", never "unhealthy".
+ * True only when every target answered 2xx within the short cut's window;
+ * false, as soon as one did not, means "ask the full probe", never
+ * "unhealthy".
  */
-export async function probeHealthy(
+export function probeHealthy(
   targets: readonly FastTarget[],
   timeoutMs: number,
 ): Promise<boolean> {
-  // Connect first: the deadline is set up while the kernel connects.
+  // Connect first: the window is set up while the kernel connects.
   const connecting = targets.map((t) =>
     Deno.connect({ hostname: t.hostname, port: t.port })
   );
-  const deadline = AbortSignal.timeout(timeoutMs);
-  let onAbort!: () => void;
-  const expired = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error("deadline"));
-    deadline.onabort = onAbort;
+  // Rejected when the window ends or a target is not healthy: every pending
+  // exchange then stops and closes its connection.
+  let giveUp!: () => void;
+  const over = new Promise<never>((_, reject) => {
+    giveUp = () => reject(new Error("declined"));
   });
-  expired.catch(() => {});
-  const results = await Promise.all(
-    targets.map((t, i) => healthy(t, connecting[i], expired)),
+  over.catch(() => {});
+  const patience = AbortSignal.timeout(
+    Math.max(1, Math.min(FAST_WINDOW_MS, Math.floor(timeoutMs / 10))),
   );
-  deadline.onabort = null;
-  return results.every(Boolean);
+  patience.onabort = giveUp;
+  return new Promise<boolean>((resolve) => {
+    let left = targets.length;
+    targets.forEach((t, i) =>
+      healthy(t, connecting[i], over).then((ok) => {
+        if (ok && --left > 0) return;
+        patience.onabort = null;
+        if (!ok) giveUp();
+        resolve(ok);
+      })
+    );
+  });
 }
