@@ -289,3 +289,34 @@ Deno.test("a prepared exec searches PATH again when the app moved since: found l
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a prepared exec runs the program an exec resolved now would: one put earlier on PATH since it was prepared", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const [first, second, away] = ["first", "second", "away"].map((d) =>
+      `${dir}/${d}`
+    );
+    for (const d of [first, second, away]) await Deno.mkdir(d);
+    for (const [d, says] of [[second, "second"], [away, "first"]]) {
+      await Deno.writeTextFile(`${d}/app-x2`, `#!/bin/sh\necho "${says}"\n`);
+      await Deno.chmod(`${d}/app-x2`, 0o755);
+    }
+    const env = { PATH: `${first}:${second}:/usr/bin:/bin`, HOME: "/root" };
+    // Prepared while only second/ has it; first/ gets one before the exec.
+    const r = await run(DENO, [
+      "run",
+      "-A",
+      ENTRY,
+      "--prepare",
+      "--rename",
+      `${away}/app-x2`,
+      `${first}/app-x2`,
+      "--",
+      "app-x2",
+    ], env);
+    assert.deepStrictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(r.stdout, "first\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -154,11 +154,6 @@ function closeOnExec(c: Libc, inherited: ReadonlyMap<number, string>): void {
   }
 }
 
-/** Where `resolveCommand` searches: a different PATH may find another program. */
-function searchPath(env: Readonly<Record<string, string>>): string | undefined {
-  return env.PATH ?? env.Path;
-}
-
 /** An exec prepared ahead by {@linkcode prepareExec}. */
 export interface PreparedExec {
   /** The program `argv[0]` resolved to when prepared. */
@@ -200,7 +195,6 @@ export function prepareExec(
   const prepared = new Map(
     envKeys.map((k, i) => [k, { value: env[k], at: envAt[i] }]),
   );
-  const preparedSearch = searchPath(env);
   const sigset = (fill: number) =>
     new Uint8Array(new ArrayBuffer(L.SIGSET_BYTES)).fill(fill);
   const all = sigset(0xff);
@@ -242,10 +236,10 @@ export function prepareExec(
     path,
     exec(final: Readonly<Record<string, string>>): never {
       const cEnv = envp(final);
-      // A PATH changed since (not by preflight's own variables): search again.
-      let file = searchPath(final) === preparedSearch
-        ? path
-        : resolveCommand(name, final);
+      // Search again: a few stat calls. A program put earlier on PATH during
+      // the wait or the migrations, or a PATH changed since, finds what an
+      // exec resolved only now would run (and 127/126 from here if none).
+      let file = resolveCommand(name, final);
 
       // Signals stay blocked while dispositions change, so no handler of ours
       // runs half-way; unblocking delivers anything pending with its default
