@@ -398,66 +398,59 @@ Deno.test("the short cut gives up at the end of its window on a silent peer or a
   }
 });
 
-Deno.test("probe through the CLI: a silent peer with no options still ends within the default deadline, with exit 1 and the full probe's message", async () => {
-  await using silent = startFaultServer("silent");
+/** The CLI probe (short cut first, as in production), with no PREFLIGHT_* variables. */
+function cliCommand(args: string[]): Deno.Command {
   const [cmd, ...pre] = preflightArgv();
-  const t0 = performance.now();
-  const out = await new Deno.Command(cmd, {
-    args: [...pre, "probe", `http://127.0.0.1:${silent.port}/health`],
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const elapsed = performance.now() - t0;
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 1, stderr);
-  assert.match(
-    stderr,
-    /^unhealthy: http:\/\/127\.0\.0\.1:\d+\/health: no answer/,
-  );
-  // 3 s deadline shared by the short cut and the full probe, not 3 s each.
-  assert(elapsed < DEFAULT_PROBE_TIMEOUT_MS + 2500, `took ${elapsed} ms`);
-});
-
-Deno.test("probe through the CLI: SIGTERM ends it at once with exit 1 (probe answers 0 or 1 only)", async () => {
-  await using silent = startFaultServer("silent");
-  const [cmd, ...pre] = preflightArgv();
-  const child = new Deno.Command(cmd, {
-    args: [...pre, "probe", `http://127.0.0.1:${silent.port}/health`],
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // Give it time to start and connect, then stop it.
-  await new Promise((r) => setTimeout(r, 1000));
-  child.kill("SIGTERM");
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 1, stderr);
-  assert.match(stderr, /probe: stopped by SIGTERM/);
-});
-
-/** Runs the CLI probe (short cut first, as in production) with no PREFLIGHT_* variables. */
-async function cliProbe(
-  args: string[],
-): Promise<{ code: number; stderr: string; ms: number }> {
-  const [cmd, ...pre] = preflightArgv();
-  const t0 = performance.now();
-  const out = await new Deno.Command(cmd, {
+  return new Deno.Command(cmd, {
     args: [...pre, "probe", ...args],
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
+}
+
+/** Runs {@linkcode cliCommand} to the end. */
+async function cliProbe(
+  args: string[],
+): Promise<{ code: number; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  const out = await cliCommand(args).output();
   return {
     code: out.code,
     stderr: new TextDecoder().decode(out.stderr),
     ms: performance.now() - t0,
   };
 }
+
+Deno.test("probe through the CLI: a silent peer with no options still ends within the default deadline, with exit 1 and the full probe's message", async () => {
+  await using silent = startFaultServer("silent");
+  const r = await cliProbe([`http://127.0.0.1:${silent.port}/health`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^unhealthy: http:\/\/127\.0\.0\.1:\d+\/health: no answer/,
+  );
+  // 3 s deadline shared by the short cut and the full probe, not 3 s each.
+  assert(r.ms < DEFAULT_PROBE_TIMEOUT_MS + 2500, `took ${r.ms} ms`);
+});
+
+Deno.test("probe through the CLI: SIGTERM ends it at once with exit 1 (probe answers 0 or 1 only)", async () => {
+  await using silent = startFaultServer("silent");
+  const child = cliCommand([`http://127.0.0.1:${silent.port}/health`])
+    .spawn();
+  // Give it time to start and reach the full probe, then stop it.
+  await new Promise((r) => setTimeout(r, 1000));
+  const stoppedAt = performance.now();
+  child.kill("SIGTERM");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /probe: stopped by SIGTERM/);
+  // At once, not at the 3 s deadline (2 s away).
+  const ms = performance.now() - stoppedAt;
+  assert(ms < 1500, `exited ${ms} ms after SIGTERM`);
+});
 
 Deno.test("probe through the CLI: when the short cut declines, the message is the full probe's own, target by target", async () => {
   await using silent = startFaultServer("silent");

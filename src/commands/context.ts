@@ -8,7 +8,10 @@ import type { Config } from "../config/resolve_options.ts";
 /** The context of one command invocation. */
 export interface Context {
   readonly config: Config;
-  /** Aborted on SIGTERM/SIGINT/SIGHUP with a SignalledError as its reason. */
+  /**
+   * Aborted on SIGTERM/SIGINT/SIGHUP with a SignalledError as its reason
+   * (never for `probe`: main.ts ends it at once with exit 1).
+   */
   readonly signal: AbortSignal;
   /**
    * `performance.now()` when the command started, if not at the call:

@@ -3,10 +3,10 @@
  *
  * `probe` runs every few seconds in every container, and nearly always in the
  * same situation: no option but perhaps `--timeout`, the default target (or
- * plain `http://` URLs of IPv4 addresses), and an app that answers 2xx. This module answers exactly
- * that case with a few lines of code, before the configuration, target and
- * check modules are loaded (loading and first-compiling them is most of a
- * probe's cost).
+ * plain `http://` URLs of IPv4 addresses), and an app that answers 2xx. This
+ * module answers exactly that case with a few lines of code, before the
+ * configuration, target and check modules are loaded (loading and
+ * first-compiling them is most of a probe's cost).
  *
  * It can only say "healthy". Whenever it is not certain that the full probe
  * (commands/probe.ts) would answer 0 for the same command line and
@@ -53,8 +53,8 @@ function timeoutOf(raw: string): number | undefined {
 
 /**
  * The short cut's plan for a probe command line, when all of it is in the
- * short cut's domain: plain targets and at most one `--timeout`, and no
- * `PREFLIGHT_*` variable but a valid `PREFLIGHT_TIMEOUT`. Undefined
+ * short cut's domain: plain targets and at most one `--timeout`, and none of
+ * {@linkcode PROBE_VARIABLES} but a valid `PREFLIGHT_TIMEOUT`. Undefined
  * otherwise (the full probe then runs, and reports any error).
  */
 export function fastPlan(
