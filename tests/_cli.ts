@@ -11,15 +11,15 @@ import { compileFlags } from "../scripts/compile_all.ts";
 export const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
 /**
- * The executable named by `PREFLIGHT_BIN`, as an absolute path, or undefined
- * when the variable is unset. A relative path counts from the directory
- * `deno task` was started in (INIT_CWD), else from the current one. Throws
+ * The executable named by `PREFLIGHT_BIN` (its `value`), as an absolute
+ * path, or undefined when the variable is unset. A relative path counts from the directory
+ * `deno task` was started in (`base`: INIT_CWD, else the current one). Throws
  * when the value is not an executable file: a typo must not quietly test
  * src/main.ts instead.
  */
 export function preflightBin(
-  value: string | undefined = Deno.env.get("PREFLIGHT_BIN"),
-  base: string = Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+  value: string | undefined,
+  base: string,
 ): string | undefined {
   if (value === undefined) return undefined;
   const invalid = (why: string) =>
@@ -50,7 +50,12 @@ let resolved: { bin: string | undefined } | undefined;
 
 /** The argv prefix that stands for the `preflight` binary. */
 export function preflightArgv(): string[] {
-  resolved ??= { bin: preflightBin() };
+  resolved ??= {
+    bin: preflightBin(
+      Deno.env.get("PREFLIGHT_BIN"),
+      Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    ),
+  };
   return resolved.bin
     ? [resolved.bin]
     : [Deno.execPath(), "run", ...compileFlags(), MAIN];
