@@ -53,7 +53,7 @@ Deno.test("every action is pinned by major version", () => {
   }
 });
 
-Deno.test("ci.yml runs the static checks, actionlint, the suite and the e2e tests", () => {
+Deno.test("ci.yml runs the static checks, actionlint, the compose check, the suite and the e2e tests", () => {
   const commands = runs(read(".github/workflows/ci.yml"));
   for (
     const c of [
@@ -61,6 +61,7 @@ Deno.test("ci.yml runs the static checks, actionlint, the suite and the e2e test
       "deno lint",
       "deno task check",
       "bash scripts/check-workflows.sh",
+      "bash scripts/check-compose.sh",
       "bash scripts/install-deps.sh",
       "deno task test",
       "deno task e2e",
