@@ -123,6 +123,10 @@ export async function amqpHandshake(
     if (start.name !== "start") {
       throw unexpected(start, "Connection.Start", where);
     }
+    // Without credentials there is no way to the polite Close: the socket
+    // is dropped, and RabbitMQ logs "client unexpectedly closed TCP
+    // connection" as a warning, as for any probe that leaves before logging
+    // in. A target with a user closes cleanly.
     if (!endpoint.login) return start;
     const { user, password, vhost } = endpoint.login;
     if (!start.mechanisms.includes("PLAIN")) {
