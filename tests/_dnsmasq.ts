@@ -108,9 +108,7 @@ export async function startDnsmasq(
         s.weight ?? 0
       }`
     ),
-    ...Object.entries(opts.txt ?? {}).map(([n, t]) =>
-      `--txt-record=${n},${t}`
-    ),
+    ...Object.entries(opts.txt ?? {}).map(([n, t]) => `--txt-record=${n},${t}`),
   ];
 
   let text = "";
