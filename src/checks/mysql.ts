@@ -9,9 +9,10 @@
  * "shutdown in progress" means not ready. A server still initialising
  * (socket created, init scripts running) accepts TCP but sends nothing: not
  * ready until the attempt's deadline. Leaving after the greeting is what a
- * TCP health check does: a server with a host cache counts it towards
- * `max_connect_errors`, which any successful login from the same host
- * resets (the official images run with `skip-name-resolve`, no host cache).
+ * TCP health check does; a server may count that towards
+ * `max_connect_errors` for hosts in its host cache (Monit users reported
+ * blocked hosts), a count any successful login from the host resets.
+ * Loopback and Unix-socket clients are never counted.
  *
  * With a user (`mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]`) it logs in
  * and runs `SELECT 1` (mysql_login.ts, with `mysql2`); access denied and an
