@@ -3,8 +3,8 @@
  * and the like), default port 3306.
  *
  * Without a user (`mysql://HOST[:PORT]`) the check reads the server's first
- * packet, as `mysqladmin ping` without credentials would: a handshake means
- * up, and an error packet is judged as `pg_isready` judges PostgreSQL's
+ * packet, which comes before any credentials are asked for: a handshake
+ * means up, and an error packet is judged as `pg_isready` judges PostgreSQL's
  * (mysql_packet.ts): "too many connections" and "host not allowed" mean up,
  * "shutdown in progress" means not ready. A server still initialising
  * (socket created, init scripts running) accepts TCP but sends nothing: not
