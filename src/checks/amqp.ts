@@ -24,6 +24,7 @@ import {
 import { type AmqpEndpoint, amqpHandshake } from "./amqp_handshake.ts";
 import type { FieldValue } from "./amqp_frame.ts";
 import type { ServerFacts } from "./server_facts.ts";
+import { hostPort } from "./target.ts";
 
 /** The schemes of this kind. */
 export const AMQP_SCHEMES = ["amqp", "amqps"] as const;
@@ -157,6 +158,15 @@ async function endpointOf(
       }
       : undefined,
   };
+}
+
+/** How logs and reports name a target: "AMQP broker at mq:5672 (vhost '/')". */
+export function describeAmqpTarget(target: AmqpTargetFields): string {
+  const tls = target.scheme === "amqps" ? " over TLS" : "";
+  const vhost = target.username === undefined
+    ? ""
+    : ` (vhost '${vhostOf(target)}')`;
+  return `AMQP broker at ${hostPort(target)}${tls}${vhost}`;
 }
 
 /**

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "./check.ts";
 import { ConfigError } from "../errors.ts";
 import { clearSecrets } from "../config/redact.ts";
-import { AMQP_DEFAULT_PORTS, parseAmqpUrl, vhostOf } from "./amqp.ts";
+import {
+  AMQP_DEFAULT_PORTS,
+  describeAmqpTarget,
+  parseAmqpUrl,
+  vhostOf,
+} from "./amqp.ts";
 import { closeVerdict, protocolName } from "./amqp_handshake.ts";
 
 Deno.test("parseAmqpUrl reads host, port (5672, 5671 for amqps), credentials and the virtual host", () => {
@@ -129,4 +134,13 @@ Deno.test("protocolName names the version in a server's protocol header", () => 
   assert.equal(protocolName([0, 0, 9, 1]), "AMQP 0-9-1");
   assert.equal(protocolName([1, 1, 8, 0]), "AMQP 0-8");
   assert.equal(protocolName([7, 7, 7, 7]), "an unknown AMQP version (7 7 7 7)");
+});
+
+Deno.test("describeAmqpTarget names the broker, TLS and the virtual host, never the password", () => {
+  const d = (url: string) => describeAmqpTarget(parseAmqpUrl(url, "t"));
+  assert.equal(d("amqp://mq"), "AMQP broker at mq:5672");
+  assert.equal(
+    d("amqps://u:pw12@mq/app"),
+    "AMQP broker at mq:5671 over TLS (vhost 'app')",
+  );
 });

@@ -197,6 +197,13 @@ function parseServer(text: string): NameServer | null {
   return { host: canonicalAddress(host), port };
 }
 
+/** How logs and reports name a target: "DNS name db.test (A at 10.0.0.2:53)". */
+export function describeDnsTarget(target: DnsTarget): string {
+  return `DNS name ${target.name} (${target.type ?? "address"} at ${
+    serverName(target.server)
+  })`;
+}
+
 /** Builds a DNS check: ready when the name resolves (to the value, when given). */
 export function dnsCheck(
   target: DnsTarget,

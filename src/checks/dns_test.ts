@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { DNS_DEFAULT_PORT, parseDnsUrl } from "./dns.ts";
+import { describeDnsTarget, DNS_DEFAULT_PORT, parseDnsUrl } from "./dns.ts";
 import {
   canonicalAddress,
   formatRecords,
@@ -131,4 +131,16 @@ Deno.test("recordMatches compares addresses canonically, names without case or f
   assert.ok(recordMatches("TXT", "v=1", "v=1"));
   assert.ok(!recordMatches("TXT", "v=1", "V=1"));
   assert.equal(canonicalAddress("::ffff:10.0.0.1"), "::ffff:a00:1");
+});
+
+Deno.test("describeDnsTarget names the name, the record type and the server", () => {
+  const d = (url: string) => describeDnsTarget(parseDnsUrl(url, "t"));
+  assert.equal(
+    d("dns://db.test"),
+    "DNS name db.test (address at the system resolver)",
+  );
+  assert.equal(
+    d("dns://db.test?type=SRV&server=[fd00::2]:5353"),
+    "DNS name db.test (SRV at [fd00::2]:5353)",
+  );
 });

@@ -87,6 +87,18 @@ export function parseMysqlUrl(text: string, source: string): MysqlTarget {
   return target;
 }
 
+/** How logs and reports name a target: "MySQL at db:3306" (credentials never shown). */
+export function describeMysqlTarget(
+  target: Pick<EndpointUrl, "host" | "port" | "username" | "path">,
+): string {
+  const as = target.username === undefined
+    ? ""
+    : ` as ${target.username || "(empty user)"}${
+      target.path ? ` on ${target.path}` : ""
+    }`;
+  return `MySQL at ${hostPort(target)}${as}`;
+}
+
 /**
  * Builds a MySQL/MariaDB check: the greeting without a user, login and
  * `SELECT 1` with one (`mysql2`, imported on the first such attempt).

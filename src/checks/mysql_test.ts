@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
 import { clearSecrets, scrub } from "../config/redact.ts";
-import { MYSQL_DEFAULT_PORT, parseMysqlUrl } from "./mysql.ts";
+import {
+  describeMysqlTarget,
+  MYSQL_DEFAULT_PORT,
+  parseMysqlUrl,
+} from "./mysql.ts";
 
 Deno.test("parseMysqlUrl reads host, port, user, password and database, 3306 by default", () => {
   const cases: [string, Partial<ReturnType<typeof parseMysqlUrl>>][] = [
@@ -72,4 +76,13 @@ Deno.test("parseMysqlUrl rejects malformed URLs naming the source, the masked va
       return true;
     });
   }
+});
+
+Deno.test("describeMysqlTarget names the server, user and database, never the password", () => {
+  const d = (url: string) => describeMysqlTarget(parseMysqlUrl(url, "t"));
+  assert.equal(d("mysql://db"), "MySQL at db:3306");
+  assert.equal(
+    d("mysql://app:pw12@[::1]:3307/shop"),
+    "MySQL at [::1]:3307 as app on shop",
+  );
 });

@@ -158,6 +158,13 @@ async function connectOnce(path: string, outer: AbortSignal): Promise<void> {
   }
 }
 
+/** How logs and reports name a target: "Unix socket /run/app.sock". */
+export function describeUnixTarget(
+  target: Pick<UnixTarget, "socketPath">,
+): string {
+  return `Unix socket ${target.socketPath}`;
+}
+
 /** Builds a Unix socket check: ready when a connection is accepted. */
 export function unixCheck(
   target: Pick<UnixTarget, "id" | "socketPath">,

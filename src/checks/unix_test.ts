@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { maxSocketPath, parseUnixUrl } from "./unix.ts";
+import { describeUnixTarget, maxSocketPath, parseUnixUrl } from "./unix.ts";
 
 Deno.test("parseUnixUrl reads an absolute socket path, percent-decoded", () => {
   assert.equal(
@@ -52,4 +52,11 @@ Deno.test("parseUnixUrl rejects a host, a relative path, a query and an over-lon
   }
   assert.equal(maxSocketPath("linux"), 107);
   assert.equal(maxSocketPath("darwin"), 103);
+});
+
+Deno.test("describeUnixTarget names the socket path", () => {
+  assert.equal(
+    describeUnixTarget(parseUnixUrl("unix:///run/a%20b.sock", "t")),
+    "Unix socket /run/a b.sock",
+  );
 });
