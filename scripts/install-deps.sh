@@ -4,7 +4,8 @@
 # Deno 2.9.6 (from the npm registry), PostgreSQL 15, Redis, Alembic, Uvicorn,
 # FastAPI, psycopg2, docker-compose (v1, to validate the compose file),
 # wait-for-it, netcat and hyperfine (benchmark baselines), nginx (the
-# frontend proxy test). Idempotent; run as root.
+# frontend proxy test), MariaDB, RabbitMQ and dnsmasq (the mysql://, amqp://
+# and dns:// checks). Idempotent; run as root.
 set -euo pipefail
 
 DENO_VERSION=2.9.6
@@ -14,7 +15,7 @@ fi
 
 packages=(postgresql-15 redis-server alembic uvicorn python3-fastapi python3-psycopg2
   docker-compose wait-for-it netcat-openbsd openssl procps util-linux iproute2
-  nginx-light hyperfine)
+  nginx-light hyperfine mariadb-server rabbitmq-server dnsmasq)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

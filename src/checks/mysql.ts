@@ -1,0 +1,159 @@
+/**
+ * `mysql://` and `mariadb://` targets (also SQLAlchemy's `mysql+pymysql://`
+ * and the like), default port 3306.
+ *
+ * Without a user (`mysql://HOST[:PORT]`) the check reads the server's first
+ * packet, which comes before any credentials are asked for: a handshake
+ * means up, and an error packet is judged as `pg_isready` judges PostgreSQL's
+ * (mysql_packet.ts): "too many connections" and "host not allowed" mean up,
+ * "shutdown in progress" means not ready. A server still initialising
+ * (socket created, init scripts running) accepts TCP but sends nothing: not
+ * ready until the attempt's deadline. Leaving after the greeting is what a
+ * TCP health check does; a server may count that towards
+ * `max_connect_errors` for hosts in its host cache (Monit users reported
+ * blocked hosts), a count any successful login from the host resets.
+ * Loopback and Unix-socket clients are never counted.
+ *
+ * With a user (`mysql://USER[:PASSWORD]@HOST[:PORT][/DATABASE]`) it logs in
+ * and runs `SELECT 1` (mysql_login.ts, with `mysql2`); access denied and an
+ * unknown database are permanent.
+ */
+import type { Check, CheckOptions } from "./check.ts";
+import {
+  type EndpointUrl,
+  invalidTarget,
+  parseEndpointUrl,
+} from "./endpoint_url.ts";
+import { readGreeting } from "./mysql_greeting.ts";
+import {
+  CAPABILITY_SSL,
+  greetingVerdict,
+  serverProduct,
+} from "./mysql_packet.ts";
+import type { ServerFacts } from "./server_facts.ts";
+import { hostPort } from "./target.ts";
+
+/** The schemes of this kind. */
+export const MYSQL_SCHEMES = ["mysql", "mariadb"] as const;
+
+/** The port a URL without one implies. */
+export const MYSQL_DEFAULT_PORT = 3306;
+
+/** The accepted form, for messages. */
+const FORM =
+  "a mysql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] or mariadb:// URL";
+
+/** A parsed `mysql://` or `mariadb://` URL. */
+export interface MysqlTarget extends EndpointUrl {
+  readonly scheme: (typeof MYSQL_SCHEMES)[number];
+}
+
+/**
+ * What the check needs of a target: checks/target.ts' `Target` has all of
+ * it, so a registry can pass one as it is.
+ */
+export type MysqlEndpoint = Pick<
+  EndpointUrl,
+  "id" | "host" | "port" | "username" | "password" | "path"
+>;
+
+/**
+ * Parses and validates a `mysql://` or `mariadb://` URL; `source` names the
+ * option or variable it came from. Throws a `ConfigError` naming both, with
+ * the password masked. Query options that only concern a driver (`charset`)
+ * are ignored; TLS options are refused rather than ignored, since this check
+ * does not use TLS and would send the password in clear.
+ */
+export function parseMysqlUrl(text: string, source: string): MysqlTarget {
+  const target = parseEndpointUrl(text, source, {
+    defaultPorts: { mysql: MYSQL_DEFAULT_PORT, mariadb: MYSQL_DEFAULT_PORT },
+    form: FORM,
+    // SQLAlchemy names the driver: mysql+pymysql://, mariadb+mariadbconnector://.
+    normalizeScheme: (s) => s.replace(/^(mysql|mariadb)\+[a-z0-9_]+$/, "$1"),
+  }) as MysqlTarget;
+  const bad = (why: string) => invalidTarget(source, target.id, why);
+  if (target.path.includes("/")) {
+    throw bad(
+      `the database name '${target.path}' contains '/': expected ${FORM}`,
+    );
+  }
+  for (const name of target.params.keys()) {
+    if (/^(ssl|tls)/i.test(name)) {
+      throw bad(
+        `'${name}' is not supported: mysql:// targets connect without TLS`,
+      );
+    }
+  }
+  return target;
+}
+
+/** How logs and reports name a target: "MySQL at db:3306" (credentials never shown). */
+export function describeMysqlTarget(
+  target: Pick<EndpointUrl, "host" | "port" | "username" | "path">,
+): string {
+  const as = target.username === undefined
+    ? ""
+    : ` as ${target.username || "(empty user)"}${
+      target.path ? ` on ${target.path}` : ""
+    }`;
+  return `MySQL at ${hostPort(target)}${as}`;
+}
+
+/**
+ * Builds a MySQL/MariaDB check: the greeting without a user, login and
+ * `SELECT 1` with one (`mysql2`, imported on the first such attempt).
+ */
+export function mysqlCheck(
+  target: MysqlEndpoint,
+  _options: CheckOptions = {},
+): Check {
+  return {
+    id: target.id,
+    async check(signal) {
+      if (target.username === undefined) {
+        const verdict = greetingVerdict(
+          await readGreeting(target, signal),
+          hostPort(target),
+        );
+        if (verdict !== "ready") throw verdict;
+        return;
+      }
+      const { mysqlLogin } = await import("./mysql_login.ts");
+      await mysqlLogin(target, signal);
+    },
+  };
+}
+
+/**
+ * What `doctor` reports about a MySQL/MariaDB server, from its greeting (no
+ * credentials used): product and version, or the error it greets with.
+ * Rejects as the user-less check does when it is not ready.
+ */
+export async function mysqlFacts(
+  target: MysqlEndpoint,
+  signal: AbortSignal,
+): Promise<ServerFacts> {
+  const greeting = await readGreeting(target, signal);
+  const verdict = greetingVerdict(greeting, hostPort(target));
+  if (verdict !== "ready") throw verdict;
+  if (greeting.kind === "error") {
+    return {
+      summary:
+        `up, but refuses this host: ${greeting.message} (${greeting.code})`,
+      value: null,
+      data: { error_code: greeting.code, error: greeting.message },
+    };
+  }
+  const { product, version } = serverProduct(greeting.serverVersion);
+  return {
+    summary: `${product} ${version}`,
+    value: version,
+    data: {
+      product,
+      server_version: greeting.serverVersion,
+      protocol: greeting.protocol,
+      tls: (greeting.capabilities & CAPABILITY_SSL) !== 0,
+      ...(greeting.authPlugin ? { auth_plugin: greeting.authPlugin } : {}),
+    },
+  };
+}
