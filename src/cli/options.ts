@@ -55,6 +55,8 @@ export interface OptionSpec {
   readonly min?: number;
   /** A duration that must be greater than 0. */
   readonly positive?: boolean;
+  /** Commands for which a duration of 0 means "no limit" (despite `positive`). */
+  readonly zeroMeansNone?: readonly CommandName[];
   /** False: no variable (for options that only make sense on the command line). */
   readonly env?: false;
 }
@@ -91,8 +93,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: "timeout",
+    short: "t",
     kind: "duration",
     positive: true,
+    zeroMeansNone: ["run", "wait", "migrate"],
     arg: "DURATION",
     default: {
       run: "60s",
@@ -104,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
     commands: ALL,
     help:
-      "Budget for waiting (run: targets then the migration lock, shared; wait: targets; migrate: the lock), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
+      "Budget for waiting (run: targets then the migration lock, shared; wait: targets; migrate: the lock; 0: no deadline), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
   },
   {
     name: "on-timeout",

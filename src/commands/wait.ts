@@ -5,11 +5,39 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError, TimeoutError } from "../errors.ts";
-import { parseTarget } from "../checks/target.ts";
+import { parseTarget, type Target } from "../checks/target.ts";
 import { waitStep } from "../wait/wait_step.ts";
 import { log as getLog } from "../log/logger.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
+
+/**
+ * Parses the command line's targets. A word after them that is not a URL is
+ * most likely the command, written without `--` (as `dockerize` takes it):
+ * say so, with the line it meant.
+ */
+export function parseTargets(words: readonly string[]): Target[] {
+  const targets: Target[] = [];
+  for (const [i, word] of words.entries()) {
+    try {
+      targets.push(parseTarget(word, "target"));
+    } catch (e) {
+      if (i === 0 || !(e instanceof ConfigError) || word.includes("://")) {
+        throw e;
+      }
+      const meant = [
+        "preflight wait",
+        ...targets.map((t) => t.id),
+        "--",
+        ...words.slice(i),
+      ].join(" ");
+      throw new ConfigError(
+        `Invalid target '${word}': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
+      );
+    }
+  }
+  return targets;
+}
 
 /** Waits for the command line's targets. */
 export const wait: CommandHandler = async (ctx) => {
@@ -19,7 +47,7 @@ export const wait: CommandHandler = async (ctx) => {
       "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379",
     );
   }
-  const targets = positionals.map((t) => parseTarget(t, "target"));
+  const targets = parseTargets(positionals);
   const prepared = commandArgv === undefined
     ? undefined
     : validateHandOver(commandArgv, options, ctx.config.env);

@@ -15,7 +15,10 @@ import type { Invocation } from "../cli/parse_args.ts";
 import { parseDuration } from "./duration.ts";
 import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
 
-/** Resolved option values. Durations are in milliseconds. */
+/**
+ * Resolved option values. Durations are in milliseconds; a `timeout` of
+ * Infinity is `--timeout 0` (no deadline) for run, wait and migrate.
+ */
 export interface Options {
   readonly waitFor: readonly string[];
   readonly noWait: boolean;
@@ -94,11 +97,16 @@ function parseStatuses(text: string, source: string): number[] {
   return out;
 }
 
-/** Parses one raw value of an option; `source` is the flag or variable, for messages. */
+/**
+ * Parses one raw value of an option; `source` is the flag or variable, for
+ * messages. A duration of 0 where `command` reads it as "no limit" is
+ * Infinity.
+ */
 export function parseOptionValue(
   spec: OptionSpec,
   raw: string,
   source: string,
+  command?: CommandName,
 ): unknown {
   const value = raw.trim();
   switch (spec.kind) {
@@ -116,6 +124,10 @@ export function parseOptionValue(
     }
     case "duration": {
       const ms = parseDuration(value);
+      if (
+        ms === 0 && command !== undefined &&
+        spec.zeroMeansNone?.includes(command)
+      ) return Infinity;
       if (ms === 0 && spec.positive) {
         throw new ConfigError(
           `Invalid ${source} '${
@@ -184,7 +196,7 @@ export function resolveOptions(
     if (flag !== undefined) {
       // 1. Flags.
       const parsed = flag.map((raw) =>
-        parseOptionValue(spec, raw, `--${spec.name}`)
+        parseOptionValue(spec, raw, `--${spec.name}`, command)
       );
       result = spec.kind === "list" ? parsed.flat() : parsed[parsed.length - 1];
       sources[key] = `--${spec.name}`;
@@ -193,7 +205,7 @@ export function resolveOptions(
     ) {
       // 2. Variables, from the environment or 3. from env files (merged above,
       // the environment winning).
-      result = parseOptionValue(spec, env[variable], variable);
+      result = parseOptionValue(spec, env[variable], variable, command);
       sources[key] = variable;
     } else if (!applies) {
       // Not an option of this command: never read, so not parsed (probe
@@ -209,7 +221,7 @@ export function resolveOptions(
       const def = defaultFor(spec, command);
       result = def === undefined
         ? (spec.kind === "bool" ? false : spec.kind === "list" ? [] : undefined)
-        : parseOptionValue(spec, def, `default of --${spec.name}`);
+        : parseOptionValue(spec, def, `default of --${spec.name}`, command);
       sources[key] = "default";
     }
     values[key] = result;

@@ -59,6 +59,7 @@ export async function withDotenv(
       spec,
       file[variable],
       `${variable} in ${path}`,
+      config.command,
     );
     sources[key] = `${variable} in ${path}`;
   }

@@ -3,7 +3,7 @@
  * one outcome line per target. The caller decides what a timeout means.
  */
 import { createCheck } from "../checks/registry.ts";
-import type { Target } from "../checks/target.ts";
+import { hostPort, type Target } from "../checks/target.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
@@ -44,6 +44,23 @@ function logResult(r: TargetResult, log: Log): void {
   }
 }
 
+/** Schemes that check the server itself, by the port a bare `HOST:PORT` names. */
+const SERVER_SCHEMES: Record<number, string> = {
+  5432: "postgres",
+  6379: "redis",
+};
+
+/**
+ * A bare `HOST:PORT` is only a TCP check; for the well-known ports of
+ * PostgreSQL and Redis, say which URL checks the server itself.
+ */
+export function bareTargetHint(t: Target): string | undefined {
+  const scheme = SERVER_SCHEMES[t.port];
+  if (!t.bare || !scheme) return undefined;
+  return `${hostPort(t)} is checked as ${t.id} (the port only); ` +
+    `${scheme}://${hostPort(t)} waits until the server itself is ready`;
+}
+
 /**
  * Waits for the targets under the options' budget; rethrows a stop signal.
  * `onReady(i)` is called as soon as target `i` is ready.
@@ -56,6 +73,10 @@ export async function waitStep(
   onReady?: (index: number) => void,
 ): Promise<WaitOutcome> {
   const started = performance.now();
+  for (const t of targets) {
+    const hint = bareTargetHint(t);
+    if (hint) log.info(hint, { phase: "wait", target: t.id });
+  }
   const checks = await Promise.all(
     targets.map((t) => createCheck(t, { httpStatus: options.httpStatus })),
   );
@@ -66,6 +87,8 @@ export async function waitStep(
     log,
     cancelOnFailure: options.onTimeout === "fail",
     onDone: (r, i) => {
+      // Stopped by a signal: main.ts says so, once.
+      if (signal.aborted) return;
       logResult(r, log);
       if (r.state === "ready") onReady?.(i);
     },
