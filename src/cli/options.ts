@@ -81,9 +81,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "list",
     arg: "URLS",
     repeatable: true,
-    commands: ["run"],
+    commands: ["run", "wait"],
     help:
-      "Extra targets to wait for, space or comma separated (tcp://, postgres://, redis://, http://)",
+      "Extra targets to wait for, space or comma separated (HOST:PORT, tcp://, postgres://, redis://, http://); wait: the targets when none is given",
+  },
+  {
+    name: "no-db",
+    kind: "bool",
+    commands: ["run", "migrate"],
+    help:
+      "No database: do not wait for it (DATABASE_URL, DB_HOST, PGHOST, postgres:5432) and take no migration lock; --wait-for and REDIS_URL still apply",
   },
   {
     name: "no-wait",

@@ -24,13 +24,14 @@ const RULE = "============================================";
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
-/** The targets of the wait step: the database, Redis, then --wait-for. */
+/** The targets of the wait step: the database (unless --no-db), Redis, then --wait-for. */
 export function runTargets(
   env: Readonly<Record<string, string>>,
   waitFor: readonly string[],
   source: string,
-): { db: Target; others: Target[] } {
-  const db = databaseTarget(env);
+  noDb = false,
+): { db?: Target; others: Target[] } {
+  const db = noDb ? undefined : databaseTarget(env);
   const others: Target[] = [];
   const redis = redisTarget(env);
   if (redis) others.push(redis);
@@ -45,7 +46,7 @@ export const run: CommandHandler = async (ctx) => {
   // Plan and validate everything first: nothing is half-done on bad input.
   const targets = options.noWait
     ? undefined
-    : runTargets(env, options.waitFor, sources.waitFor);
+    : runTargets(env, options.waitFor, sources.waitFor, options.noDb);
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   if (env.PORT !== undefined) appPort(env);
@@ -59,18 +60,21 @@ export const run: CommandHandler = async (ctx) => {
   let waitStatus: "ready" | "timeout" | "skipped" = "skipped";
   let waitMs = 0;
   if (targets) {
-    const all = [targets.db, ...targets.others];
-    log.info(`Waiting for Postgres at ${hostPort(targets.db)}...`, {
-      phase: "wait",
-      target: targets.db.id,
-    });
+    const db = targets.db;
+    const all = db ? [db, ...targets.others] : targets.others;
+    if (db) {
+      log.info(`Waiting for Postgres at ${hostPort(db)}...`, {
+        phase: "wait",
+        target: db.id,
+      });
+    }
     for (const t of targets.others) {
       log.info(`Waiting for ${t.id}...`, { phase: "wait", target: t.id });
     }
     const waitStarted = performance.now();
     // The old marker: said as soon as the database is ready (index 0).
     const outcome = await waitStep(all, options, ctx.signal, log, (i) => {
-      if (i !== 0) return;
+      if (i !== 0 || !db) return;
       log.info("✓ DB connectivity check complete.", {
         phase: "wait",
         elapsed_ms: Math.round(performance.now() - waitStarted),

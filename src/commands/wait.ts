@@ -16,13 +16,19 @@ import { validateHandOver } from "../handover/validate_hand_over.ts";
  * most likely the command, written without `--` (as `dockerize` takes it):
  * say so, with the line it meant.
  */
-export function parseTargets(words: readonly string[]): Target[] {
+export function parseTargets(
+  words: readonly string[],
+  source = "target",
+): Target[] {
   const targets: Target[] = [];
   for (const [i, word] of words.entries()) {
     try {
-      targets.push(parseTarget(word, "target"));
+      targets.push(parseTarget(word, source));
     } catch (e) {
-      if (i === 0 || !(e instanceof ConfigError) || word.includes("://")) {
+      if (
+        i === 0 || source !== "target" || !(e instanceof ConfigError) ||
+        word.includes("://")
+      ) {
         throw e;
       }
       const meant = [
@@ -41,13 +47,20 @@ export function parseTargets(words: readonly string[]): Target[] {
 
 /** Waits for the command line's targets. */
 export const wait: CommandHandler = async (ctx) => {
-  const { options, positionals, commandArgv } = ctx.config;
-  if (positionals.length === 0) {
+  const { options, positionals, commandArgv, sources } = ctx.config;
+  // The command line's targets; without any, --wait-for / PREFLIGHT_WAIT_FOR.
+  const fromFlag = sources.waitFor.startsWith("--");
+  const targets = [
+    ...parseTargets(positionals),
+    ...(positionals.length === 0 || fromFlag
+      ? parseTargets(options.waitFor, sources.waitFor)
+      : []),
+  ];
+  if (targets.length === 0) {
     throw new ConfigError(
-      "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379",
+      "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379 (or PREFLIGHT_WAIT_FOR)",
     );
   }
-  const targets = parseTargets(positionals);
   const prepared = commandArgv === undefined
     ? undefined
     : validateHandOver(commandArgv, options, ctx.config.env);

@@ -21,6 +21,7 @@ import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
  */
 export interface Options {
   readonly waitFor: readonly string[];
+  readonly noDb: boolean;
   readonly noWait: boolean;
   readonly timeout: number;
   readonly onTimeout: "continue" | "fail";

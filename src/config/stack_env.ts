@@ -27,6 +27,11 @@ function port(env: Env, name: string, fallback: string): number {
 
 function host(env: Env, name: string, fallback: string): string {
   const raw = (env[name] || fallback).trim();
+  if (raw.startsWith("/")) {
+    throw new ConfigError(
+      `Invalid ${name} '${raw}': a Unix-socket directory is not supported here; expected a host name or IP address`,
+    );
+  }
   if (raw === "" || /[\s/@?#]/.test(raw)) {
     throw new ConfigError(
       `Invalid ${name} '${raw}': expected a host name or IP address`,
@@ -40,14 +45,42 @@ export function appPort(env: Env): number {
   return port(env, "PORT", "8000");
 }
 
-/** The database to wait for: DATABASE_URL (login), else DB_HOST:DB_PORT (pg_isready level). */
+/** Where the database is, without DATABASE_URL, and which variables said so. */
+export interface DatabaseAddress {
+  readonly host: string;
+  readonly port: number;
+  /** The variables read, e.g. "DB_HOST/PGPORT"; "default" for postgres:5432. */
+  readonly source: string;
+}
+
+/**
+ * The database's host and port when DATABASE_URL is unset: DB_HOST and
+ * DB_PORT (the old script's), else libpq's PGHOST and PGPORT, else
+ * postgres:5432; each of host and port on its own. The wait and the
+ * migration lock both use it, so they always agree.
+ */
+export function databaseAddress(env: Env): DatabaseAddress {
+  const hostVar = env.DB_HOST ? "DB_HOST" : env.PGHOST ? "PGHOST" : undefined;
+  const portVar = env.DB_PORT ? "DB_PORT" : env.PGPORT ? "PGPORT" : undefined;
+  return {
+    host: host(env, hostVar ?? "DB_HOST", "postgres"),
+    port: port(env, portVar ?? "DB_PORT", "5432"),
+    source: hostVar || portVar
+      ? `${hostVar ?? "DB_HOST"}/${portVar ?? "DB_PORT"}`
+      : "default",
+  };
+}
+
+/**
+ * The database to wait for: DATABASE_URL (login), else the
+ * {@linkcode databaseAddress} at `pg_isready` level.
+ */
 export function databaseTarget(env: Env): Target {
   if (env.DATABASE_URL) return parseTarget(env.DATABASE_URL, "DATABASE_URL");
-  const h = host(env, "DB_HOST", "postgres");
-  const p = port(env, "DB_PORT", "5432");
+  const a = databaseAddress(env);
   return parseTarget(
-    `postgres://${hostPort({ host: h, port: p })}`,
-    "DB_HOST/DB_PORT",
+    `postgres://${hostPort(a)}`,
+    a.source === "default" ? "DB_HOST/DB_PORT" : a.source,
   );
 }
 
@@ -59,7 +92,7 @@ export function redisTarget(env: Env): Target | undefined {
 /**
  * The connection URL for the migration lock, when credentials are known:
  * DATABASE_URL, else PGUSER/PGPASSWORD/PGDATABASE, else POSTGRES_USER/
- * POSTGRES_PASSWORD/POSTGRES_DB, with DB_HOST/DB_PORT (PGHOST/PGPORT).
+ * POSTGRES_PASSWORD/POSTGRES_DB, at the {@linkcode databaseAddress}.
  */
 export function lockDatabase(env: Env): Target | undefined {
   if (env.DATABASE_URL) {
@@ -75,12 +108,7 @@ export function lockDatabase(env: Env): Target | undefined {
   const user = prefix === "PG" ? env.PGUSER! : env.POSTGRES_USER!;
   const password = prefix === "PG" ? env.PGPASSWORD : env.POSTGRES_PASSWORD;
   const db = (prefix === "PG" ? env.PGDATABASE : env.POSTGRES_DB) || user;
-  const h = env.DB_HOST || !env.PGHOST
-    ? host(env, "DB_HOST", "postgres")
-    : host(env, "PGHOST", "postgres");
-  const p = env.DB_PORT || !env.PGPORT
-    ? port(env, "DB_PORT", "5432")
-    : port(env, "PGPORT", "5432");
+  const { host: h, port: p } = databaseAddress(env);
   const auth = encodeURIComponent(user) +
     (password ? ":" + encodeURIComponent(password) : "");
   const sslmode = env.PGSSLMODE

@@ -39,7 +39,7 @@ export function planMigration(config: Config): MigrationPlan | undefined {
   return {
     argv,
     name: commandDisplayName(argv),
-    lock: options.noMigrateLock ? undefined : lockDatabase(env),
+    lock: options.noMigrateLock || options.noDb ? undefined : lockDatabase(env),
   };
 }
 
