@@ -7,6 +7,7 @@
 export const ExitCode = {
   ok: 0,
   unhealthy: 1,
+  targetFailed: 1,
   usage: 2,
   migrationFailed: 3,
   timeout: 124,
@@ -25,7 +26,19 @@ export class ToolMissingError extends Error {
   override name = "ToolMissingError";
 }
 
-/** Targets were not ready before the deadline: exit 124. */
+/**
+ * A target failed permanently (wrong password, unknown database, TLS) and
+ * `--on-timeout fail` applies: exit 1. `reason` is the server's own message,
+ * carried as a field in JSON logs.
+ */
+export class TargetFailedError extends Error {
+  override name = "TargetFailedError";
+  constructor(message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+/** Targets were not ready before the deadline, only transient failures seen: exit 124. */
 export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
@@ -56,6 +69,7 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof ConfigError) return ExitCode.usage;
   if (error instanceof ToolMissingError) return ExitCode.usage;
   if (error instanceof TimeoutError) return ExitCode.timeout;
+  if (error instanceof TargetFailedError) return ExitCode.targetFailed;
   if (error instanceof MigrationError) return ExitCode.migrationFailed;
   if (error instanceof SpawnError) return error.code;
   if (error instanceof SignalledError) {

@@ -140,8 +140,12 @@ async function main(): Promise<number> {
       const { log } = await importLazily<typeof import("./log/logger.ts")>(
         "log/logger.ts",
       );
+      // A permanent failure's reason is a field (JSON logs); the text line
+      // above already said it.
+      const reason = (error as { reason?: unknown }).reason;
       log("main").error((error as Error).message ?? String(error), {
         exit_code: code,
+        ...(typeof reason === "string" ? { reason } : {}),
       });
     } else {
       const { log } = await importLazily<typeof import("./log/logger.ts")>(

@@ -642,7 +642,9 @@ function sourceTemplates(): Set<string> {
     // Errors that main.ts logs as they are. (The lock's reason is logged
     // by migrate_step.ts after its own prefix, a log call found above.)
     for (
-      const m of src.matchAll(/new (TimeoutError|MigrationError)\(\s*/g)
+      const m of src.matchAll(
+        /new (TimeoutError|MigrationError|TargetFailedError)\(\s*/g,
+      )
     ) {
       const t = literalAt(src, m.index! + m[0].length);
       if (t === undefined) continue;

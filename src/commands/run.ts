@@ -4,7 +4,7 @@
  * markers. Everything is validated before the first marker.
  */
 import type { CommandHandler } from "./context.ts";
-import { MigrationError, TimeoutError } from "../errors.ts";
+import { MigrationError } from "../errors.ts";
 import { hostPort, parseTarget, type Target } from "../checks/target.ts";
 import {
   appCommand,
@@ -14,7 +14,7 @@ import {
 } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
 import { log as getLog } from "../log/logger.ts";
-import { waitStep } from "../wait/wait_step.ts";
+import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
@@ -86,7 +86,7 @@ export const run: CommandHandler = async (ctx) => {
     } else {
       waitStatus = "timeout";
       if (options.onTimeout === "fail") {
-        throw new TimeoutError("Dependencies not ready (--on-timeout fail)");
+        throw waitFailure(outcome, "Dependencies");
       }
       log.warn(
         "⚠️ Dependencies not ready; continuing (--on-timeout continue).",

@@ -4,9 +4,9 @@
  * (default `--on-timeout fail`).
  */
 import type { CommandHandler } from "./context.ts";
-import { ConfigError, TimeoutError } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import { parseTarget, type Target } from "../checks/target.ts";
-import { waitStep } from "../wait/wait_step.ts";
+import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { log as getLog } from "../log/logger.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
@@ -69,14 +69,7 @@ export const wait: CommandHandler = async (ctx) => {
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });
   const outcome = await waitStep(targets, options, ctx.signal, log);
   if (!outcome.ready) {
-    if (options.onTimeout === "fail") {
-      throw new TimeoutError(
-        `Targets not ready: ${
-          outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
-            .join(", ")
-        }`,
-      );
-    }
+    if (options.onTimeout === "fail") throw waitFailure(outcome, "Targets");
     log.warn("⚠️ Targets not ready; continuing (--on-timeout continue)", {
       phase: "wait",
     });

@@ -8,12 +8,38 @@ import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
 import { type TargetResult, waitFor } from "./wait_for.ts";
+import { TargetFailedError, TimeoutError } from "../errors.ts";
 
 /** The outcome of the wait step. */
 export interface WaitOutcome {
   readonly ready: boolean;
   readonly results: readonly TargetResult[];
   readonly elapsedMs: number;
+}
+
+/**
+ * The error that ends a wait under `--on-timeout fail`: a permanent failure
+ * (exit 1, with the server's reason) wins over a timeout (exit 124, only
+ * transient failures seen). `what` names the targets: "Dependencies" (run)
+ * or "Targets" (wait).
+ */
+export function waitFailure(
+  outcome: WaitOutcome,
+  what: string,
+): TargetFailedError | TimeoutError {
+  const failed = outcome.results.filter((r) => r.state === "failed");
+  if (failed.length > 0) {
+    return new TargetFailedError(
+      `${what} failed: ${failed.map((r) => r.id).join(", ")}`,
+      failed.map((r) => `${r.id}: ${r.reason}`).join("; "),
+    );
+  }
+  return new TimeoutError(
+    `${what} not ready in time: ${
+      outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
+        .join(", ")
+    }`,
+  );
 }
 
 /** Logs how one target's wait ended, as soon as it ends. */
@@ -33,12 +59,13 @@ function logResult(r: TargetResult, log: Log): void {
       fields,
     );
   } else if (r.state === "failed") {
-    log.error(`✗ ${r.id}: ${r.reason}`, fields);
+    log.error(`✗ ${r.id}: ${r.reason}`, { ...fields, reason: r.reason });
   } else if (r.state === "timeout") {
-    log.warn(
-      `✗ ${r.id} not ready after ${after}: ${r.reason ?? "no answer"}`,
-      fields,
-    );
+    const reason = r.reason ?? "no answer";
+    log.warn(`✗ ${r.id} not ready after ${after}: ${reason}`, {
+      ...fields,
+      reason,
+    });
   } else {
     log.warn(`✗ ${r.id}: gave up, another target failed`, fields);
   }
