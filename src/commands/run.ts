@@ -18,7 +18,7 @@ import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
+import { checkMigrationProgram } from "../migrate/migration_program.ts";
 
 const RULE = "============================================";
 
@@ -52,7 +52,7 @@ export const run: CommandHandler = async (ctx) => {
   if (env.PORT !== undefined) appPort(env);
   const prepared = validateHandOver(app, options, env);
   // A missing migration command (127) is reported before any marker too.
-  if (plan) resolveCommand(plan.argv[0], env);
+  if (plan) checkMigrationProgram(ctx.config, plan.argv[0]);
   const appName = commandDisplayName(app);
 
   const log = getLog("run");
@@ -113,8 +113,9 @@ export const run: CommandHandler = async (ctx) => {
       result.attempts === 1 ? "attempt" : "attempts"
     }${result.status === "failed" ? ", failed" : ""})`;
     if (result.status === "failed" && options.onMigrateFailure === "fail") {
+      // The warning above said what failed; this says why the app does not start.
       throw new MigrationError(
-        "Migrations did not complete (--on-migrate-failure fail)",
+        "Not starting the app: --on-migrate-failure fail (exit 3)",
       );
     }
   }

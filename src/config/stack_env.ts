@@ -128,19 +128,28 @@ export interface CommandSource {
   readonly text: string;
 }
 
-/** The migration command: --migrate-cmd, else MIGRATE_CMD, else ALEMBIC_CMD, else the default; undefined when empty (skip). */
-export function migrateCommand(
+/** Where the migration command comes from: --migrate-cmd, else MIGRATE_CMD, else ALEMBIC_CMD, else the default. */
+export function migrateCommandSource(
   options: Options,
   env: Env,
   sourceOfOption: string,
-): string[] | undefined {
-  const chosen: CommandSource = options.migrateCmd !== undefined
+): CommandSource {
+  return options.migrateCmd !== undefined
     ? { source: sourceOfOption, text: options.migrateCmd }
     : env.MIGRATE_CMD !== undefined
     ? { source: "MIGRATE_CMD", text: env.MIGRATE_CMD }
     : env.ALEMBIC_CMD !== undefined
     ? { source: "ALEMBIC_CMD", text: env.ALEMBIC_CMD }
     : { source: "default", text: DEFAULT_MIGRATE_CMD };
+}
+
+/** The migration command ({@linkcode migrateCommandSource}), split into words; undefined when empty (skip). */
+export function migrateCommand(
+  options: Options,
+  env: Env,
+  sourceOfOption: string,
+): string[] | undefined {
+  const chosen = migrateCommandSource(options, env, sourceOfOption);
   if (chosen.text.trim() === "") return undefined;
   return parseCommandString(chosen.text, env, chosen.source);
 }

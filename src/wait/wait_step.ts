@@ -78,14 +78,12 @@ const SERVER_SCHEMES: Record<number, string> = {
 };
 
 /**
- * A bare `HOST:PORT` is only a TCP check; for the well-known ports of
- * PostgreSQL and Redis, say which URL checks the server itself.
+ * The URL that checks the server itself, for a bare `HOST:PORT` (only a TCP
+ * check) on the well-known port of PostgreSQL or Redis.
  */
-export function bareTargetHint(t: Target): string | undefined {
+export function serverUrlFor(t: Target): string | undefined {
   const scheme = SERVER_SCHEMES[t.port];
-  if (!t.bare || !scheme) return undefined;
-  return `${hostPort(t)} is checked as ${t.id} (the port only); ` +
-    `${scheme}://${hostPort(t)} waits until the server itself is ready`;
+  return t.bare && scheme ? `${scheme}://${hostPort(t)}` : undefined;
 }
 
 /**
@@ -101,8 +99,15 @@ export async function waitStep(
 ): Promise<WaitOutcome> {
   const started = performance.now();
   for (const t of targets) {
-    const hint = bareTargetHint(t);
-    if (hint) log.info(hint, { phase: "wait", target: t.id });
+    const better = serverUrlFor(t);
+    if (better) {
+      log.info(
+        `${
+          hostPort(t)
+        } is checked as ${t.id} (the port only); ${better} waits until the server itself is ready`,
+        { phase: "wait", target: t.id },
+      );
+    }
   }
   const checks = await Promise.all(
     targets.map((t) => createCheck(t, { httpStatus: options.httpStatus })),
