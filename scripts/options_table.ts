@@ -31,7 +31,11 @@ function defaults(o: (typeof OPTIONS)[number]): string {
   const distinct = new Set(per.map(([, d]) => d));
   // Quoted when spaces matter (deno fmt trims code spans).
   const show = (d: string) =>
-    "`" + (d.trim() !== d ? JSON.stringify(d) : d.replaceAll("|", "\\|")) + "`";
+    "`" +
+    (d.trim() !== d || d === ""
+      ? JSON.stringify(d)
+      : d.replaceAll("|", "\\|")) +
+    "`";
   if (distinct.size === 1) return show(per[0][1]!);
   return per.map(([c, d]) => `${c}: ${show(d!)}`).join(", ");
 }

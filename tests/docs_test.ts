@@ -997,7 +997,7 @@ function defaultCell(o: (typeof OPTIONS)[number]): string {
     .filter(([, d]) => d !== undefined);
   if (per.length === 0) return "";
   const show = (d: string) =>
-    "`" + (d.trim() !== d ? JSON.stringify(d) : d) + "`";
+    "`" + (d.trim() !== d || d === "" ? JSON.stringify(d) : d) + "`";
   if (new Set(per.map(([, d]) => d)).size === 1) return show(per[0][1]!);
   return per.map(([c, d]) => `${c}: ${show(d!)}`).join(", ");
 }

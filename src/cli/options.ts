@@ -333,7 +333,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "log-prefix",
     kind: "string",
     arg: "TEXT",
-    default: "[entrypoint] ",
+    // The old entrypoint's marker is for the container's startup only;
+    // host commands print plain lines.
+    default: {
+      run: "[entrypoint] ",
+      wait: "[entrypoint] ",
+      migrate: "[entrypoint] ",
+      probe: "[entrypoint] ",
+      doctor: "",
+      restart: "",
+    },
     commands: ALL,
     help: "Prefix of text log lines",
   },

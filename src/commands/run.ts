@@ -56,7 +56,7 @@ export const run: CommandHandler = async (ctx) => {
   const appName = commandDisplayName(app);
 
   const log = getLog("run");
-  log.info(RULE);
+  log.info(RULE, { banner: true });
   let waitStatus: "ready" | "timeout" | "skipped" = "skipped";
   let waitMs = 0;
   if (targets) {
@@ -126,8 +126,13 @@ export const run: CommandHandler = async (ctx) => {
     }, ${migrateText}, handover at ${secs(performance.now())}`,
     { phase: "handover", elapsed_ms: Math.round(performance.now()) },
   );
-  log.info(`Starting ${appName} application...`, { phase: "handover" });
-  log.info(RULE);
+  if (appName) {
+    log.info(`Starting ${appName} application...`, { phase: "handover" });
+  } else {
+    // Inline shell code (sh -c '...') has no name of its own.
+    log.info("Starting the app...", { phase: "handover" });
+  }
+  log.info(RULE, { banner: true });
   const appEnv = {
     ...env,
     PREFLIGHT_WAIT: waitStatus,

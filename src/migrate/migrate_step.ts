@@ -44,7 +44,7 @@ export function planMigration(config: Config): MigrationPlan | undefined {
   if (!argv) return undefined;
   return {
     argv,
-    name: commandDisplayName(argv),
+    name: commandDisplayName(argv) ?? "Migration",
     lock: options.noMigrateLock || options.noDb ? undefined : lockDatabase(env),
     database: options.noDb ? undefined : databaseTarget(env),
   };

@@ -7,7 +7,12 @@ import { hostPort, type Target } from "../checks/target.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
-import { type TargetResult, waitFor } from "./wait_for.ts";
+import { elapsedOfBudget, type TargetResult, waitFor } from "./wait_for.ts";
+import {
+  clearStatusLine,
+  showStatusLine,
+  statusLineEnabled,
+} from "../log/status_line.ts";
 import { TargetFailedError, TimeoutError } from "../errors.ts";
 
 /** The outcome of the wait step. */
@@ -112,22 +117,50 @@ export async function waitStep(
   const checks = await Promise.all(
     targets.map((t) => createCheck(t, { httpStatus: options.httpStatus })),
   );
-  const results = await waitFor(checks, {
-    timeoutMs: options.timeout,
-    attemptTimeoutMs: options.attemptTimeout,
-    signal,
-    log,
-    cancelOnFailure: options.onTimeout === "fail",
-    onDone: (r, i) => {
-      // Stopped by a signal: main.ts says so, once.
-      if (signal.aborted) return;
-      logResult(r, log);
-      if (r.state === "ready") onReady?.(i);
-    },
-  });
-  return {
-    ready: results.every((r) => r.state === "ready"),
-    results,
-    elapsedMs: performance.now() - started,
+  // On a terminal, a live line says what is awaited and why, instead of
+  // periodic "Still waiting" lines.
+  const live = statusLineEnabled() && targets.length > 0;
+  const reasons = new Map<number, string>();
+  const pending = new Set(targets.keys());
+  const draw = () => {
+    const first = [...pending][0];
+    if (first === undefined) return;
+    const more = pending.size > 1 ? ` (+${pending.size - 1} more)` : "";
+    const why = reasons.get(first);
+    showStatusLine(
+      `[${elapsedOfBudget(performance.now() - started, options.timeout)}] ` +
+        `waiting for ${targets[first].id}${why ? `: ${why}` : ""}${more}`,
+    );
   };
+  const ticker = live ? setInterval(draw, 250) : undefined;
+  try {
+    const results = await waitFor(checks, {
+      timeoutMs: options.timeout,
+      attemptTimeoutMs: options.attemptTimeout,
+      signal,
+      log,
+      cancelOnFailure: options.onTimeout === "fail",
+      stillWaitingEveryMs: live ? Infinity : undefined,
+      onReason: (i, why) => reasons.set(i, why),
+      onDone: (r, i) => {
+        pending.delete(i);
+        // Stopped by a signal: main.ts says so, once.
+        if (signal.aborted) return;
+        logResult(r, log);
+        if (r.state === "ready") onReady?.(i);
+      },
+    });
+    return finish(results);
+  } finally {
+    clearInterval(ticker);
+    clearStatusLine();
+  }
+
+  function finish(results: TargetResult[]): WaitOutcome {
+    return {
+      ready: results.every((r) => r.state === "ready"),
+      results,
+      elapsedMs: performance.now() - started,
+    };
+  }
 }
