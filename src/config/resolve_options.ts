@@ -64,6 +64,11 @@ export interface Config {
   readonly env: Readonly<Record<string, string>>;
   /** Where each option's value came from, for messages. */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * Where each variable of `env` came from: "environment", "--env-file",
+   * or (doctor, restart) the `./.env` path; absent: unset (a default applies).
+   */
+  readonly envOrigin: Readonly<Record<string, string>>;
 }
 
 function camel(name: string): string {
@@ -185,6 +190,10 @@ export function resolveOptions(
 ): Config {
   const env: Record<string, string> = { ...fileEnv, ...processEnv };
   registerSecretsFromEnv(env);
+  const envOrigin: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    envOrigin[name] = name in processEnv ? "environment" : "--env-file";
+  }
   const command = invocation.command;
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
@@ -234,5 +243,6 @@ export function resolveOptions(
     commandArgv: invocation.commandArgv,
     env: Object.freeze(env),
     sources: Object.freeze(sources),
+    envOrigin: Object.freeze(envOrigin),
   });
 }
