@@ -16,6 +16,32 @@ export const ExitCode = {
   signalBase: 128,
 } as const;
 
+/**
+ * What each exit code means, as docs/reference.md shows it (generated from
+ * here by scripts/reference.ts).
+ */
+export const EXIT_CODE_MEANINGS: readonly (readonly [string, string])[] = [
+  ["0", "success; after the hand-over, the app's own codes"],
+  [
+    "1",
+    "`probe`, `doctor`, `restart`: unhealthy; the watchdog stopped the app; `wait`, `run --on-timeout fail`: a target failed permanently (wrong password, unknown database, TLS)",
+  ],
+  ["2", "invalid command line, configuration or env file (`probe`: 1)"],
+  [
+    "3",
+    "migrations failed with `--on-migrate-failure fail`, or `migrate` failed",
+  ],
+  [
+    "124",
+    "targets not ready in time, only transient failures seen (`wait`, or `--on-timeout fail`)",
+  ],
+  ["126 / 127", "the app or migration command is not executable / not found"],
+  [
+    "128+N",
+    "stopped by signal N (143 SIGTERM, 130 SIGINT, 129 SIGHUP; `probe`: 1)",
+  ],
+];
+
 /** Invalid command line, configuration or env file: exit 2, before anything runs. */
 export class ConfigError extends Error {
   override name = "ConfigError";

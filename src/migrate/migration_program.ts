@@ -24,12 +24,18 @@ export function checkMigrationProgram(config: Config, argv0: string): void {
       env,
       sources.migrateCmd === "default" ? "--migrate-cmd" : sources.migrateCmd,
     );
-    const from = source === "default"
-      ? `the default migration command '${text}'; set MIGRATE_CMD, or skip the step with --no-migrate`
-      : `the migration command of ${source}`;
     const searched = e.code === 127 && !argv0.includes("/")
       ? `; searched PATH=${env.PATH ?? env.Path ?? "/bin:/usr/bin"}`
       : "";
-    throw new SpawnError(`${e.message} (${from})${searched}`, e.code);
+    if (source === "default") {
+      throw new SpawnError(
+        `${e.message} (the default migration command '${text}'; set MIGRATE_CMD, or skip the step with --no-migrate)${searched}`,
+        e.code,
+      );
+    }
+    throw new SpawnError(
+      `${e.message} (the migration command of ${source})${searched}`,
+      e.code,
+    );
   }
 }
