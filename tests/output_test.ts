@@ -96,6 +96,18 @@ Deno.test("on a terminal with NO_COLOR set, the live line stays and no colour is
   }
 });
 
+Deno.test("on a terminal with --log-level error (wait-for-it's --quiet), there is no live line either", async () => {
+  const port = closedPort();
+  const { code, screen } = await onTerminal(
+    ["wait", "-t", "1s", "--log-level", "error", `127.0.0.1:${port}`],
+    { NO_COLOR: "1" },
+  );
+  assert.equal(code, 124, screen);
+  assert.ok(!screen.includes("waiting for"), JSON.stringify(screen));
+  assert.ok(!screen.includes(`\r${ESC}2K`), JSON.stringify(screen));
+  assert.match(screen, /Targets not ready in time/);
+});
+
 Deno.test("off a terminal, lines are plain and the heartbeat gives the budget: 'Still waiting (5s of 5.6s)'", async () => {
   const port = closedPort();
   const r = await runPreflight([

@@ -79,7 +79,7 @@ export function helpText(command?: CommandName): string {
     }
     lines.push(
       "",
-      "Targets: tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
+      "Targets: HOST:PORT, tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
       "Durations: 500ms, 10s, 2m, 1m30s or a number of seconds",
       "Run 'preflight help COMMAND' for a command's options.",
     );

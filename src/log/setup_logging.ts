@@ -84,7 +84,9 @@ const levelMap = {
 export async function setupLogging(opts: LoggingOptions): Promise<void> {
   const write = opts.write ?? writeStderr;
   configureStatusLine({
-    enabled: opts.format === "text" && opts.live === true,
+    // Not with --log-level warn or error: quiet means quiet.
+    enabled: opts.format === "text" && opts.live === true &&
+      (opts.level === "debug" || opts.level === "info"),
     color: opts.color,
     columns: opts.columns,
   });
