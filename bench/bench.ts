@@ -66,6 +66,14 @@ function positiveInt(name: string, value: string): number {
 
 function parseOptions(args: string[]): Options {
   const env = (name: string) => Deno.env.get(name);
+  // The report labels every figure `deno run -A src/main.ts`.
+  if (env("PREFLIGHT_BIN") !== undefined) {
+    throw new Error(
+      `PREFLIGHT_BIN is set ('${
+        env("PREFLIGHT_BIN")
+      }'): deno task bench measures deno run of src/main.ts and says so in its report; unset it`,
+    );
+  }
   const quick = args.includes("--quick") ||
     ["1", "true", "yes"].includes(env("BENCH_QUICK") ?? "");
   const opts: Options = {

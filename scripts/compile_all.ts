@@ -7,13 +7,19 @@
  */
 import denoJson from "../deno.json" with { type: "json" };
 
-const TARGETS = [
+/** The `deno compile --target`s of a release. */
+export const TARGETS = [
   "x86_64-unknown-linux-gnu",
   "aarch64-unknown-linux-gnu",
   "x86_64-apple-darwin",
   "aarch64-apple-darwin",
   "x86_64-pc-windows-msvc",
-];
+] as const;
+
+/** Where `compile:all` writes the binary for `target`. */
+export function outputFor(target: string): string {
+  return `dist/preflight-${target}${target.includes("windows") ? ".exe" : ""}`;
+}
 
 /** The compile task's flags: everything between `compile` and the entry module, without `--output FILE`. */
 export function compileTaskFlags(): string[] {
@@ -37,9 +43,7 @@ export function compileIncludes(): string[] {
 
 if (import.meta.main) {
   for (const target of TARGETS) {
-    const output = `dist/preflight-${target}${
-      target.includes("windows") ? ".exe" : ""
-    }`;
+    const output = outputFor(target);
     const args = [
       "compile",
       ...compileTaskFlags(),

@@ -2,6 +2,7 @@
  * Usage: deno task demo [PREFLIGHT_RUN_OPTIONS...]
  *        (or: deno run -A scripts/demo.ts [PREFLIGHT_RUN_OPTIONS...])
  *   e.g. deno task demo --log-level debug      deno task demo --log-format json
+ *   PREFLIGHT_BIN=PATH runs that executable instead of src/main.ts.
  *
  * The whole startup sequence on a machine that has only Deno: `preflight
  * run` waits for a PostgreSQL that comes up a few seconds late (PGlite, an
@@ -18,7 +19,7 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { compileFlags } from "./compile_all.ts";
+import { preflightArgv } from "../tests/_cli.ts";
 
 /** How long PostgreSQL stays down after preflight starts, so the wait is visible. */
 const DB_DELAY_MS = 3_000;
@@ -37,15 +38,17 @@ const APP_STOP_MS = 15_000;
  */
 const MAX_CONNECTIONS = 8;
 
-const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 const MIGRATE = new URL("../examples/demo/migrate.ts", import.meta.url)
   .pathname;
 const APP = new URL("../examples/demo/app.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
-/** `preflight ARGS...` as the compiled binary would run (same permission flags). */
+/**
+ * `preflight ARGS...` as the compiled binary would run (same permission
+ * flags), or the executable named by PREFLIGHT_BIN (tests/_cli.ts).
+ */
 function preflight(args: string[]): string[] {
-  return [Deno.execPath(), "run", ...compileFlags(), MAIN, ...args];
+  return [...preflightArgv(), ...args];
 }
 
 function say(line: string): void {

@@ -1,16 +1,64 @@
 /**
  * Running preflight the way the compiled binary runs: `deno run` of
  * src/main.ts with the compile task's permission flags (read from
- * deno.json, so tests and the binary cannot drift apart).
+ * deno.json, so tests and the binary cannot drift apart), or, with
+ * `PREFLIGHT_BIN=PATH deno task test`, the executable at PATH (a compiled
+ * binary, or a launcher such as the Docker image's `source` form).
  */
 import { compileFlags } from "../scripts/compile_all.ts";
 
 /** Absolute path of the entry module. */
 export const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
 
+/**
+ * The executable named by `PREFLIGHT_BIN` (its `value`), as an absolute
+ * path, or undefined when the variable is unset. A relative path counts from the directory
+ * `deno task` was started in (`base`: INIT_CWD, else the current one). Throws
+ * when the value is not an executable file: a typo must not quietly test
+ * src/main.ts instead.
+ */
+export function preflightBin(
+  value: string | undefined,
+  base: string,
+): string | undefined {
+  if (value === undefined) return undefined;
+  const invalid = (why: string) =>
+    new Error(
+      `Invalid PREFLIGHT_BIN '${value}': ${why}; expected the path of an executable preflight (unset it to test src/main.ts)`,
+    );
+  if (value.trim() === "") throw invalid("empty");
+  const path = value.startsWith("/") || /^[A-Za-z]:[\\/]/.test(value)
+    ? value
+    : `${base.replace(/\/+$/, "")}/${value}`;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    throw invalid(
+      e instanceof Deno.errors.NotFound ? "no such file" : String(e),
+    );
+  }
+  if (!info.isFile) throw invalid("not a file");
+  // Windows has no execute bit (mode is null there).
+  if (info.mode !== null && (info.mode & 0o111) === 0) {
+    throw invalid("not executable");
+  }
+  return path;
+}
+
+let resolved: { bin: string | undefined } | undefined;
+
 /** The argv prefix that stands for the `preflight` binary. */
 export function preflightArgv(): string[] {
-  return [Deno.execPath(), "run", ...compileFlags(), MAIN];
+  resolved ??= {
+    bin: preflightBin(
+      Deno.env.get("PREFLIGHT_BIN"),
+      Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    ),
+  };
+  return resolved.bin
+    ? [resolved.bin]
+    : [Deno.execPath(), "run", ...compileFlags(), MAIN];
 }
 
 /** Result of one preflight run. */

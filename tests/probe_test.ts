@@ -86,6 +86,11 @@ Deno.test("probe answers 1, never 2, on bad input, and keeps its line under 4 Ki
   ) {
     const r = await runPreflight(args, env);
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^(probe|unhealthy): .*(Invalid|Unknown) /,
+      args.join(" "),
+    );
   }
   const many = Array.from(
     { length: 120 },
@@ -98,6 +103,7 @@ Deno.test("probe answers 1, never 2, on bad input, and keeps its line under 4 Ki
     ...many.map((u) => u.replace(/\/x.*$/, "")),
   ]);
   assert.equal(r.code, 1);
+  assert.match(r.stderr, /^unhealthy: tcp:\/\/127\.0\.0\.1:/);
   assert.ok(
     new TextEncoder().encode(r.stderr).length <= 4097,
     `${r.stderr.length} chars`,

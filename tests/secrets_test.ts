@@ -14,6 +14,8 @@ const WRONG = "wrong-Secret-55e0aa";
 const API_TOKEN = "tok-Secret-0d8f1e";
 
 function assertClean(label: string, r: { stdout: string; stderr: string }) {
+  // Every case prints something: silence would make this test vacuous.
+  assert.match(r.stdout + r.stderr, /\S/, `${label}: no output`);
   for (
     const s of [PG_PW, REDIS_PW, WRONG, API_TOKEN, encodeURIComponent(PG_PW)]
   ) {

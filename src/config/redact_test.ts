@@ -3,6 +3,7 @@ import fc from "fast-check";
 import {
   clearSecrets,
   isSecretName,
+  MIN_FREE_TEXT_SECRET,
   redactUrl,
   redactUrls,
   registerSecret,
@@ -384,6 +385,9 @@ Deno.test("property: a password in DATABASE_URL is registered and scrubbed from 
         // The decoded password is what a server or client would echo back.
         // Other readings of the URL (up to its first @) may be masked too.
         const echoed = decodeOr(inUrl);
+        // Shorter secrets are masked in URLs only (MIN_FREE_TEXT_SECRET):
+        // a generated "%00&" decodes to two characters.
+        fc.pre(echoed.length >= MIN_FREE_TEXT_SECRET);
         const out = scrub(`server said: ${echoed} is wrong`);
         assert.ok(!out.includes(echoed), out);
         assert.ok(out.includes("***"), out);
