@@ -468,7 +468,7 @@ function tlsRow(c: TlsCase): FaultRow {
           check(`target ready (saw: ${state})`, state === "ready"),
         ]
         : [
-          check("exit 124", exit.code === 124),
+          check("exit 1 (a permanent failure)", exit.code === 1),
           check(
             `target failed permanently (saw: ${state})`,
             state === "failed",
@@ -493,7 +493,7 @@ function redissWrongCaRow(): FaultRow {
     scenario:
       "rediss:// against a TLS Redis, with a CA that did not sign its certificate",
     expected:
-      "Permanent certificate error at once: exit 124 long before the 60 s budget, with a message about the certificate.",
+      "Permanent certificate error at once: exit 1 long before the 60 s budget, with a message about the certificate.",
     rule: PERMANENT_RULE,
     async run() {
       await using redis = await startRedis({ tls: true });
@@ -519,7 +519,7 @@ function redissWrongCaRow(): FaultRow {
             "control: the same server with the right CA is ready (exit 0)",
             okExit.code === 0,
           ),
-          check("exit 124", exit.code === 124),
+          check("exit 1 (a permanent failure)", exit.code === 1),
           check(
             `target failed permanently (saw: ${state})`,
             state === "failed",
@@ -592,7 +592,7 @@ export function networkRows(): FaultRow[] {
       scenario:
         "sslmode=verify-full with a CA that did not sign the server certificate",
       expected:
-        "Permanent error at once: exit 124 long before the 60 s budget, with a message about the certificate.",
+        "Permanent error at once: exit 1 long before the 60 s budget, with a message about the certificate.",
       rule: PERMANENT_RULE,
       tls: true,
       params: { sslmode: "verify-full", ca: "wrong" },
@@ -603,7 +603,7 @@ export function networkRows(): FaultRow[] {
       id: "tls-require-no-tls",
       scenario: "sslmode=require against a PostgreSQL without TLS",
       expected:
-        "Permanent error at once (the server will never offer TLS): exit 124 long before the 60 s budget, saying the server does not support TLS/SSL.",
+        "Permanent error at once (the server will never offer TLS): exit 1 long before the 60 s budget, saying the server does not support TLS/SSL.",
       rule: PERMANENT_RULE +
         " (sslmode=require demands TLS the server cannot give)",
       tls: false,

@@ -7,6 +7,7 @@
 export const ExitCode = {
   ok: 0,
   unhealthy: 1,
+  targetFailed: 1,
   usage: 2,
   migrationFailed: 3,
   timeout: 124,
@@ -14,6 +15,32 @@ export const ExitCode = {
   notFound: 127,
   signalBase: 128,
 } as const;
+
+/**
+ * What each exit code means, as docs/reference.md shows it (generated from
+ * here by scripts/reference.ts).
+ */
+export const EXIT_CODE_MEANINGS: readonly (readonly [string, string])[] = [
+  ["0", "success; after the hand-over, the app's own codes"],
+  [
+    "1",
+    "`probe`, `doctor`, `restart`: unhealthy; the watchdog stopped the app; `wait`, `run --on-timeout fail`: a target failed permanently (wrong password, unknown database, TLS)",
+  ],
+  ["2", "invalid command line, configuration or env file (`probe`: 1)"],
+  [
+    "3",
+    "migrations failed with `--on-migrate-failure fail`, or `migrate` failed",
+  ],
+  [
+    "124",
+    "targets not ready in time, only transient failures seen (`wait`, or `--on-timeout fail`)",
+  ],
+  ["126 / 127", "the app or migration command is not executable / not found"],
+  [
+    "128+N",
+    "stopped by signal N (143 SIGTERM, 130 SIGINT, 129 SIGHUP; `probe`: 1)",
+  ],
+];
 
 /** Invalid command line, configuration or env file: exit 2, before anything runs. */
 export class ConfigError extends Error {
@@ -25,7 +52,19 @@ export class ToolMissingError extends Error {
   override name = "ToolMissingError";
 }
 
-/** Targets were not ready before the deadline: exit 124. */
+/**
+ * A target failed permanently (wrong password, unknown database, TLS) and
+ * `--on-timeout fail` applies: exit 1. `reason` is the server's own message,
+ * carried as a field in JSON logs.
+ */
+export class TargetFailedError extends Error {
+  override name = "TargetFailedError";
+  constructor(message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+/** Targets were not ready before the deadline, only transient failures seen: exit 124. */
 export class TimeoutError extends Error {
   override name = "TimeoutError";
 }
@@ -56,6 +95,7 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof ConfigError) return ExitCode.usage;
   if (error instanceof ToolMissingError) return ExitCode.usage;
   if (error instanceof TimeoutError) return ExitCode.timeout;
+  if (error instanceof TargetFailedError) return ExitCode.targetFailed;
   if (error instanceof MigrationError) return ExitCode.migrationFailed;
   if (error instanceof SpawnError) return error.code;
   if (error instanceof SignalledError) {

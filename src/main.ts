@@ -48,6 +48,14 @@ function writeAll(file: typeof Deno.stdout, text: string): void {
   while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
 }
 
+function consoleColumns(): number | undefined {
+  try {
+    return Deno.consoleSize().columns;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether JSON logs were asked for, read raw: configuration may be what failed. */
 function wantsJson(): boolean {
   const args = Deno.args;
@@ -90,10 +98,15 @@ async function main(): Promise<number> {
       const { setupLogging } = await importLazily<
         typeof import("./log/setup_logging.ts")
       >("log/setup_logging.ts");
+      // On a terminal: colours (unless NO_COLOR) and a live waiting line.
+      const terminal = Deno.stderr.isTerminal();
       await setupLogging({
         format: config.options.logFormat,
         level: config.options.logLevel,
         prefix: config.options.logPrefix,
+        color: terminal && !config.env.NO_COLOR,
+        live: terminal,
+        columns: terminal ? consoleColumns() : undefined,
       });
       logging = true;
     }
@@ -140,8 +153,12 @@ async function main(): Promise<number> {
       const { log } = await importLazily<typeof import("./log/logger.ts")>(
         "log/logger.ts",
       );
+      // A permanent failure's reason is a field (JSON logs); the text line
+      // above already said it.
+      const reason = (error as { reason?: unknown }).reason;
       log("main").error((error as Error).message ?? String(error), {
         exit_code: code,
+        ...(typeof reason === "string" ? { reason } : {}),
       });
     } else {
       const { log } = await importLazily<typeof import("./log/logger.ts")>(

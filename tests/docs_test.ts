@@ -27,8 +27,7 @@
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { type Config, resolveOptions } from "../src/config/resolve_options.ts";
 import { parseTarget } from "../src/checks/target.ts";
-import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
-import { tableCells } from "../scripts/options_table.ts";
+import { tableCells } from "../scripts/reference.ts";
 import { preflightArgv } from "./_cli.ts";
 import { freePort, startPostgres } from "./_servers.ts";
 import { startRedis } from "./_redis.ts";
@@ -195,7 +194,10 @@ function validateInvocation(
     for (const t of positionals) parseTarget(t, "target");
   }
   if (command === "wait") {
-    assert(positionals.length > 0, `wait without a target: ${args.join(" ")}`);
+    assert(
+      positionals.length > 0 || options.waitFor.length > 0,
+      `wait without a target: ${args.join(" ")}`,
+    );
   }
   if (options.watchdog !== undefined) {
     parseTarget(options.watchdog, "--watchdog");
@@ -257,7 +259,8 @@ function invocationsIn(file: string): Found[] {
     }
   }
   for (const span of codeSpans(text)) {
-    if (span.startsWith("preflight ") && !isSynopsis(span)) {
+    const command = span.replace(/^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+/, "");
+    if (command.startsWith("preflight ") && !isSynopsis(command)) {
       add(`${file}: \`${span}\``, span);
     } else if (span.startsWith(DENO_PREFIX)) {
       add(
@@ -539,8 +542,6 @@ Deno.test("the commands of docs/ run with the exit codes the docs give (offline 
  * is classified.
  */
 const README_COMMANDS: Record<string, string> = {
-  "npm install -g deno@2.9.6":
-    "installs Deno: the pinned version is checked by tests/readme_test.ts",
   "deno task demo": "run end to end by tests/demo_test.ts",
   "deno task test": "the suite this test is part of",
 };
@@ -642,7 +643,9 @@ function sourceTemplates(): Set<string> {
     // Errors that main.ts logs as they are. (The lock's reason is logged
     // by migrate_step.ts after its own prefix, a log call found above.)
     for (
-      const m of src.matchAll(/new (TimeoutError|MigrationError)\(\s*/g)
+      const m of src.matchAll(
+        /new (TimeoutError|MigrationError|TargetFailedError|SpawnError)\(\s*/g,
+      )
     ) {
       const t = literalAt(src, m.index! + m[0].length);
       if (t === undefined) continue;
@@ -674,7 +677,7 @@ Deno.test("every [entrypoint] line in the docs' log excerpts is produced by a lo
   const patterns = templates.map(wildcard);
   const bad: string[] = [];
   let checked = 0;
-  for (const file of docFiles()) {
+  for (const file of [...docFiles(), "README.md"]) {
     for (const b of fencedBlocks(file, read(file))) {
       if (b.info[0] !== "log") continue;
       for (const line of b.body.split("\n")) {
@@ -979,60 +982,241 @@ Deno.test("the YAML reader reads the docs' manifests exactly as PyYAML does, and
 });
 
 // ---------------------------------------------------------------------------
-// docs/reference.md tables
+// One place for each table; output order and messages as the code has them
 
-function defaultCell(o: (typeof OPTIONS)[number]): string {
-  const order = [
-    "run",
-    "wait",
-    "migrate",
-    "probe",
-    "doctor",
-    "restart",
-  ] as const;
-  const per = order.filter((c) => o.commands.includes(c))
-    .map((c) => [c, defaultFor(o, c)] as const)
-    .filter(([, d]) => d !== undefined);
-  if (per.length === 0) return "";
-  const show = (d: string) =>
-    "`" + (d.trim() !== d ? JSON.stringify(d) : d) + "`";
-  if (new Set(per.map(([, d]) => d)).size === 1) return show(per[0][1]!);
-  return per.map(([c, d]) => `${c}: ${show(d!)}`).join(", ");
+/** The tables of a markdown text: header row and first-column keys. */
+function tablesOf(
+  file: string,
+): { where: string; header: string; keys: string[] }[] {
+  const out: { where: string; header: string; keys: string[] }[] = [];
+  const text = prose(read(file));
+  for (const block of text.split(/\n(?!\|)/)) {
+    const rows = tableCells(block);
+    if (rows.length < 3) continue;
+    out.push({
+      where: `${file}: | ${rows[0].join(" | ")} |`,
+      header: rows[0].join("|"),
+      keys: rows.slice(2).map((r) => r[0]),
+    });
+  }
+  return out;
 }
 
-Deno.test("docs/reference.md lists every PREFLIGHT_* variable with its option and default, and README's exit codes", () => {
-  const ref = read("docs/reference.md");
-  const rows = new Map(
-    tableCells(ref).filter((r) =>
-      /^`PREFLIGHT_[A-Z_]+`$/.test(r[0]) && r.length === 3
-    )
-      .map((r) => [r[0].slice(1, -1), r]),
-  );
-  for (const o of OPTIONS) {
-    const name = envName(o);
-    if (!name || o.name === "help") continue;
-    const row = rows.get(name);
-    assert(row, `docs/reference.md has no row for ${name}`);
-    assert(row[1] === `\`--${o.name}\``, `${name}: option cell ${row[1]}`);
-    assert(
-      row[2] === defaultCell(o),
-      `${name}: default ${row[2]}, expected ${defaultCell(o)}`,
-    );
-    rows.delete(name);
+Deno.test("no table is in two places: README.md and docs/*.md share no table (same header, or three rows with the same keys)", () => {
+  const tables = [...docFiles(), "README.md"].flatMap(tablesOf);
+  assert(tables.length >= 8, `only ${tables.length} tables found`);
+  const dupes: string[] = [];
+  for (let i = 0; i < tables.length; i++) {
+    for (let j = i + 1; j < tables.length; j++) {
+      const a = tables[i];
+      const b = tables[j];
+      const shared = a.keys.filter((k) => b.keys.includes(k));
+      if (a.header === b.header || shared.length >= 3) {
+        dupes.push(`${a.where}\n  and ${b.where}`);
+      }
+    }
   }
-  assert(
-    rows.size === 0,
-    `docs/reference.md lists unknown variables: ${[...rows.keys()]}`,
-  );
-  const exitTable = (text: string) => {
-    const at = text.indexOf("## Exit codes");
-    assert(at >= 0, "no '## Exit codes' section");
-    return JSON.stringify(
-      tableCells(text.slice(at, text.indexOf("\n## ", at + 1))),
+  assert(dupes.length === 0, `tables in two places:\n${dupes.join("\n")}`);
+  // The tables the issue found repeated live in docs/reference.md only.
+  const readme = read("README.md");
+  for (const header of ["| code |", "| variable | default |"]) {
+    assert(
+      !prose(readme).replace(/ +\|/g, " |").replace(/\| +/g, "| ").includes(
+        header,
+      ),
+      `README.md has a '${header}' table: it belongs to docs/reference.md`,
     );
-  };
-  assert(
-    exitTable(ref) === exitTable(read("README.md")),
-    "docs/reference.md's exit codes differ from README.md's",
+  }
+});
+
+Deno.test("the caveat that PREFLIGHT_* variables reach every command is written once, in docs/reference.md", () => {
+  const caveat = /applies to every command that has the option/;
+  const where = [...docFiles(), "README.md"].filter((f) =>
+    caveat.test(prose(read(f)).replace(/\s+/g, " "))
   );
+  assert(
+    JSON.stringify(where) === JSON.stringify(["docs/reference.md"]),
+    `the caveat is in ${where.join(", ")}`,
+  );
+});
+
+/** The `✓ ... is ready (DURATION, ...)` lines of a log excerpt, with their durations in ms. */
+function readyLines(body: string): { line: string; ms: number }[] {
+  return body.split("\n").flatMap((line) => {
+    const m = /^\[entrypoint\] ✓ \S+ is ready \((\d+(?:\.\d+)?)(ms|s), /.exec(
+      line,
+    );
+    return m ? [{ line, ms: Number(m[1]) * (m[2] === "s" ? 1000 : 1) }] : [];
+  });
+}
+
+Deno.test("the docs' log excerpts show the order the code prints: ✓ lines as each target becomes ready, DB connectivity right after the database's", () => {
+  let excerpts = 0;
+  for (const file of [...docFiles(), "README.md"]) {
+    for (const b of fencedBlocks(file, read(file))) {
+      if (b.info[0] !== "log") continue;
+      const ready = readyLines(b.body);
+      for (let i = 1; i < ready.length; i++) {
+        assert(
+          ready[i].ms >= ready[i - 1].ms,
+          `${file}:${b.line}: '${ready[i].line}' after '${
+            ready[i - 1].line
+          }': ✓ lines come in the order the targets became ready`,
+        );
+      }
+      const lines = b.body.split("\n");
+      const db = /^\[entrypoint\] Waiting for Postgres at (\S+)\.\.\.$/.exec(
+        lines.find((l) => l.includes("Waiting for Postgres at")) ?? "",
+      )?.[1];
+      const complete = lines.indexOf(
+        "[entrypoint] ✓ DB connectivity check complete.",
+      );
+      if (complete >= 0) {
+        excerpts++;
+        assert(db, `${file}:${b.line}: no 'Waiting for Postgres' line`);
+        assert(
+          lines[complete - 1]?.includes(`${db} is ready`) ||
+            new RegExp(
+              `✓ \\S*${db.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\S* is ready`,
+            )
+              .test(lines[complete - 1] ?? ""),
+          `${file}:${b.line}: '✓ DB connectivity check complete.' must follow the database's ✓ line, not '${
+            lines[complete - 1]
+          }'`,
+        );
+      }
+    }
+  }
+  assert(excerpts >= 3, `only ${excerpts} excerpts with the DB marker`);
+  // The claim in words, where the docs make it.
+  const ops = prose(read("docs/operations.md")).replace(/\s+/g, " ");
+  assert(
+    ops.includes(
+      "in the order they became ready, not the order they were announced",
+    ),
+    "docs/operations.md no longer says in which order the ✓ lines come",
+  );
+  assert(!/in the order they were announced[,.]/.test(ops), "stale claim");
+});
+
+Deno.test("the order claim holds in a real run: ✓ lines as targets become ready, DB connectivity right after the database's line", async () => {
+  await using pg = await startPostgres();
+  // Announced in this order: the database, a port that opens late, a port
+  // open from the start.
+  const late = freePort();
+  const early = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const earlyPort = (early.addr as Deno.NetAddr).port;
+  let opened: Deno.Listener | undefined;
+  const opener = setTimeout(() => {
+    opened = Deno.listen({ hostname: "127.0.0.1", port: late });
+  }, 700);
+  const shim = await shimDir();
+  try {
+    const r = await sh(
+      `preflight run --no-migrate -t 20s --on-timeout fail --wait-for tcp://127.0.0.1:${late} --wait-for tcp://127.0.0.1:${earlyPort} -- true 2>&1`,
+      {
+        PATH: `${shim}:/usr/bin:/bin`,
+        HOME: Deno.env.get("HOME") ?? "/root",
+        NO_COLOR: "1",
+        DB_HOST: "127.0.0.1",
+        DB_PORT: String(pg.port),
+      },
+      "/",
+    );
+    assert(r.code === 0, r.out);
+    const order = r.out.split("\n").filter((l) => l.includes("✓"))
+      .map((l) => l.replace(/ is ready .*/, "").replace(/:\d+$/, ""));
+    const expected = [
+      "[entrypoint] ✓ tcp://127.0.0.1",
+      "[entrypoint] ✓ postgres://127.0.0.1",
+      "[entrypoint] ✓ DB connectivity check complete.",
+      "[entrypoint] ✓ tcp://127.0.0.1",
+    ];
+    // The open port and the database are both ready at once: either first.
+    const sorted = (a: string[]) =>
+      [...a.slice(0, 2)].sort().concat(a.slice(2));
+    assert(
+      JSON.stringify(sorted(order)) === JSON.stringify(sorted(expected)),
+      `${JSON.stringify(order)}\n${r.out}`,
+    );
+    // The DB marker follows the database's own line, the late port comes last.
+    const lines = r.out.split("\n");
+    const complete = lines.indexOf(
+      "[entrypoint] ✓ DB connectivity check complete.",
+    );
+    assert(
+      lines[complete - 1].includes(
+        `✓ postgres://127.0.0.1:${pg.port} is ready`,
+      ),
+      r.out,
+    );
+    assert(
+      lines[complete + 1].includes(`✓ tcp://127.0.0.1:${late} is ready`),
+      r.out,
+    );
+  } finally {
+    clearTimeout(opener);
+    opened?.close();
+    early.close();
+    await Deno.remove(shim, { recursive: true });
+  }
+});
+
+Deno.test("the troubleshooting table quotes the lines the code prints for exit 2 and exit 127", async () => {
+  const ops = read("docs/operations.md");
+  const at = ops.indexOf("## Troubleshooting");
+  const section = ops.slice(at, ops.indexOf("\n## ", at + 1));
+  const rows = tableCells(section);
+  const row = (symptom: RegExp) => {
+    const r = rows.find((r) => symptom.test(r[0]));
+    assert(r, `no troubleshooting row for ${symptom}`);
+    return r.join(" | ");
+  };
+  const shim = await shimDir();
+  const env = {
+    PATH: `${shim}:/usr/bin:/bin`,
+    HOME: Deno.env.get("HOME") ?? "/root",
+    NO_COLOR: "1",
+  };
+  try {
+    // Exit 2: one `preflight: Invalid ...` line, no marker.
+    const bad = await sh("preflight run --migrate-delay 2x 2>&1", env, "/");
+    assert(bad.code === 2, bad.out);
+    assert(/^preflight: Invalid --migrate-delay '2x': /.test(bad.out), bad.out);
+    assert(row(/exits 2/).includes("`preflight: Invalid ...`"), row(/exits 2/));
+    // Exit 127: an `[entrypoint] Command not found: '<program>'` line.
+    const missing = await sh(
+      "preflight run --no-wait --no-migrate -- no-such-program-4f1 2>&1",
+      env,
+      "/",
+    );
+    assert(missing.code === 127, missing.out);
+    assert(
+      missing.out === "[entrypoint] Command not found: 'no-such-program-4f1'\n",
+      missing.out,
+    );
+    assert(
+      row(/exits 127/).includes(
+        "`[entrypoint] Command not found: '<program>'`",
+      ),
+      row(/exits 127/),
+    );
+    // Every other quoted line of the table is one the code prints.
+    const templates = [...sourceTemplates()];
+    const patterns = templates.map(wildcard);
+    for (const r of rows.slice(2)) {
+      for (const span of codeSpans(r.join(" "))) {
+        if (!/^(✓|✗|⚠️|Waiting|Still waiting)/u.test(span)) continue;
+        // A whole line (with ... for the rest), or a piece of one.
+        assert(
+          patterns.some((p) =>
+            p.test(span) || p.test(span.replaceAll("...", "x"))
+          ) || templates.some((t) => t.includes(span)),
+          `troubleshooting quotes '${span}', which no log call prints`,
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(shim, { recursive: true });
+  }
 });

@@ -242,6 +242,8 @@ Deno.test("the short cut's deadline is the --timeout the full configuration reso
   assert.equal(fastPlan(["probe", ok], {})!.timeoutMs, 3000);
   assert.equal(fastPlan(["probe", "--timeout", "2s", ok], {})!.timeoutMs, 2000);
   assert.equal(fastPlan(["probe", "--timeout=1m30s"], {})!.timeoutMs, 90_000);
+  assert.equal(fastPlan(["probe", "-t", "2s", ok], {})!.timeoutMs, 2000);
+  assert.equal(fastPlan(["probe", "-t=4s", ok], {})!.timeoutMs, 4000);
   const duration = fc.oneof(
     fc.constantFrom(
       "2s",

@@ -81,6 +81,9 @@ Deno.test("restart waits past a stale healthy status until the service is health
       `accepted a status from before the restart after ${polls} polls`,
     );
     assert(r.stderr.includes("backend is healthy after the restart"), r.stderr);
+    // A host command: plain lines, not the container's [entrypoint] marker.
+    assert(r.stderr.startsWith("Restarting backend...\n"), r.stderr);
+    assert(!r.stderr.includes("[entrypoint]"), r.stderr);
     // Periodic progress (not a terminal): one line per state change.
     assert(r.stderr.includes("backend: running, not restarted yet"), r.stderr);
     assert(/backend: starting, health check exited 1/.test(r.stderr), r.stderr);

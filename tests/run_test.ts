@@ -149,12 +149,13 @@ Deno.test("a migration command that always fails is tried six times on the doubl
       (await Deno.readTextFile(`${tmp}/status`)).trim(),
       "skipped failed",
     );
-    const attempts = [...r.stderr.matchAll(/Sh attempt (\d)\/6\.\.\./g)].map((
-      m,
-    ) => m[1]);
+    const attempts = [...r.stderr.matchAll(/Migration attempt (\d)\/6\.\.\./g)]
+      .map((
+        m,
+      ) => m[1]);
     assert.deepEqual(attempts, ["1", "2", "3", "4", "5", "6"], r.stderr);
     assert.equal(
-      [...r.stderr.matchAll(/✗ Sh exited with code 7\./g)].length,
+      [...r.stderr.matchAll(/✗ Migration exited with code 7\./g)].length,
       6,
     );
     const delays = [...r.stderr.matchAll(/Retrying in (\S+)\.\.\./g)].map((m) =>
@@ -276,7 +277,7 @@ Deno.test("a migration child killed by a signal counts as a failed attempt with 
     MIGRATE_CMD: "/bin/sh -c 'kill -KILL $$'",
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /✗ Sh exited with code 137\./);
+  assert.match(r.stderr, /✗ Migration exited with code 137\./);
   assert.match(r.stderr, /⚠️ Migrations did not complete\./);
 });
 

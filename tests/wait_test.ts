@@ -75,7 +75,7 @@ Deno.test("wait exits 0 when every target is ready and 124 when one is not ready
   assert.match(r.stderr, /connection refused/);
 });
 
-Deno.test("a wrong password ends the wait at once with the server's message instead of burning the budget", async () => {
+Deno.test("a wrong password ends the wait at once with exit 1 and the server's message instead of burning the budget", async () => {
   await using pg = await startPostgres({
     auth: "scram",
     password: "right-pw-3b1c",
@@ -88,7 +88,8 @@ Deno.test("a wrong password ends the wait at once with the server's message inst
     pg.url("postgres", "wrong-pw-8e2d", "postgres"),
   ]);
   const ms = performance.now() - t0;
-  assert.equal(r.code, 124, r.stderr);
+  // 1, not 124: 124 means "not ready in time", only transient failures seen.
+  assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /password authentication failed for user "postgres"/);
   assert.ok(ms < 30_000, `took ${Math.round(ms)} ms of a 60 s budget`);
   assert.ok(!r.stderr.includes("wrong-pw-8e2d"));

@@ -5,6 +5,7 @@
 import { ConfigError } from "../errors.ts";
 import { redactUrl, registerSecret } from "../config/redact.ts";
 import { SSL_MODES } from "./postgres_options.ts";
+import { suggest } from "../cli/suggest.ts";
 
 /** The kinds of target, by URL scheme. */
 export type Scheme = "tcp" | "postgres" | "redis" | "rediss" | "http" | "https";
@@ -24,7 +25,23 @@ export interface Target {
   /** Path without the leading slash (database name, Redis db number). */
   readonly path: string;
   readonly params: URLSearchParams;
+  /** Written as a bare `HOST:PORT` (wait-for-it's form), checked as tcp://. */
+  readonly bare?: boolean;
 }
+
+/** `HOST:PORT` without a scheme, as wait-for-it takes it (IPv6 in brackets). */
+const BARE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d+$/;
+
+/** Schemes a target may be written with (for "did you mean"). */
+const SCHEMES = [
+  "tcp",
+  "postgres",
+  "postgresql",
+  "redis",
+  "rediss",
+  "http",
+  "https",
+];
 
 const DEFAULT_PORTS: Record<Scheme, number | undefined> = {
   tcp: undefined,
@@ -36,7 +53,7 @@ const DEFAULT_PORTS: Record<Scheme, number | undefined> = {
 };
 
 const ACCEPTED =
-  "tcp://HOST:PORT, postgres://, postgresql://, redis://, rediss://, http:// or https:// URL";
+  "HOST:PORT, tcp://HOST:PORT, postgres://, postgresql://, redis://, rediss://, http:// or https:// URL";
 
 function decode(s: string): string {
   try {
@@ -51,6 +68,9 @@ function decode(s: string): string {
  * for the error message.
  */
 export function parseTarget(text: string, source: string): Target {
+  if (BARE.test(text)) {
+    return { ...parseTarget(`tcp://${text}`, source), bare: true };
+  }
   const id = redactUrl(text);
   const bad = (why: string) =>
     new ConfigError(`Invalid ${source} '${id}': ${why}`);
@@ -74,7 +94,12 @@ export function parseTarget(text: string, source: string): Target {
     /^postgres(ql)?(\+[a-z0-9_]+)?$/.test(scheme)
   ) scheme = "postgres";
   if (!(scheme in DEFAULT_PORTS)) {
-    throw bad(`unknown scheme '${scheme}', expected a ${ACCEPTED}`);
+    const close = suggest(scheme, SCHEMES);
+    throw bad(
+      close
+        ? `unknown scheme '${scheme}': did you mean '${close}://'?`
+        : `unknown scheme '${scheme}', expected a ${ACCEPTED}`,
+    );
   }
   let host = url.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);

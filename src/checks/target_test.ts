@@ -29,9 +29,32 @@ Deno.test("parseTarget reads each kind of target with its default port", () => {
   }
 });
 
+Deno.test("a bare HOST:PORT (wait-for-it's form) is a tcp:// target", () => {
+  for (
+    const [text, host, port] of [
+      ["db:5432", "db", 5432],
+      ["127.0.0.1:6379", "127.0.0.1", 6379],
+      ["[::1]:80", "::1", 80],
+      ["host.docker.internal:8000", "host.docker.internal", 8000],
+    ] as const
+  ) {
+    const t = parseTarget(text, "SRC");
+    assert.equal(t.scheme, "tcp", text);
+    assert.equal(t.host, host, text);
+    assert.equal(t.port, port, text);
+    assert.equal(t.bare, true, text);
+  }
+  assert.equal(parseTarget("tcp://db:5432", "SRC").bare, undefined);
+});
+
 Deno.test("parseTarget rejects malformed targets with a message naming the source and what is accepted", () => {
   const bad: [string, RegExp][] = [
-    ["db:5432", /^Invalid SRC 'db:5432'/],
+    ["db", /^Invalid SRC 'db': expected a HOST:PORT, tcp:\/\/HOST:PORT/],
+    [
+      "postgress://db:5432",
+      /unknown scheme 'postgress': did you mean 'postgres:\/\/'\?$/,
+    ],
+    ["db:0", /port must be a number 1-65535/],
     ["tcp://db", /missing port/],
     ["tcp://db:0", /port must be a number 1-65535/],
     ["tcp://db:65536", /port must be a number 1-65535/],

@@ -55,6 +55,8 @@ export interface OptionSpec {
   readonly min?: number;
   /** A duration that must be greater than 0. */
   readonly positive?: boolean;
+  /** Commands for which a duration of 0 means "no limit" (despite `positive`). */
+  readonly zeroMeansNone?: readonly CommandName[];
   /** False: no variable (for options that only make sense on the command line). */
   readonly env?: false;
 }
@@ -79,9 +81,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "list",
     arg: "URLS",
     repeatable: true,
-    commands: ["run"],
+    commands: ["run", "wait"],
     help:
-      "Extra targets to wait for, space or comma separated (tcp://, postgres://, redis://, http://)",
+      "Extra targets to wait for, space or comma separated (HOST:PORT, tcp://, postgres://, redis://, http://); wait: the targets when none is given",
+  },
+  {
+    name: "no-db",
+    kind: "bool",
+    commands: ["run", "migrate"],
+    help:
+      "No database: do not wait for it (DATABASE_URL, DB_HOST, PGHOST, postgres:5432) and take no migration lock; --wait-for and REDIS_URL still apply",
   },
   {
     name: "no-wait",
@@ -91,8 +100,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   {
     name: "timeout",
+    short: "t",
     kind: "duration",
     positive: true,
+    zeroMeansNone: ["run", "wait", "migrate"],
     arg: "DURATION",
     default: {
       run: "60s",
@@ -104,7 +115,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
     commands: ALL,
     help:
-      "Budget for waiting (run: targets then the migration lock, shared; wait: targets; migrate: the lock), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
+      "Budget for waiting (run: targets then the migration lock, shared; wait: targets; migrate: the lock; 0: no deadline), hard deadline (probe), per-check timeout (doctor), health wait (restart)",
   },
   {
     name: "on-timeout",
@@ -322,7 +333,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "log-prefix",
     kind: "string",
     arg: "TEXT",
-    default: "[entrypoint] ",
+    // The old entrypoint's marker is for the container's startup only;
+    // host commands print plain lines.
+    default: {
+      run: "[entrypoint] ",
+      wait: "[entrypoint] ",
+      migrate: "[entrypoint] ",
+      probe: "[entrypoint] ",
+      doctor: "",
+      restart: "",
+    },
     commands: ALL,
     help: "Prefix of text log lines",
   },

@@ -11,6 +11,7 @@ import {
   OPTIONS,
   type OptionSpec,
 } from "./options.ts";
+import { suggest } from "./suggest.ts";
 
 /** What the command line says, before validation. */
 export interface Invocation {
@@ -34,6 +35,41 @@ const MAX_POSITIONALS: Partial<Record<CommandName, number>> = {
 
 const TAKES_COMMAND: readonly CommandName[] = ["run", "wait"];
 
+/** "Unknown command 'X'", with the closest command when it looks like a typo. */
+function unknownCommand(word: string): ConfigError {
+  const close = suggest(word, COMMANDS);
+  return new ConfigError(
+    close
+      ? `Unknown command '${word}': did you mean '${close}'?`
+      : `Unknown command '${word}': expected one of ${COMMANDS.join(", ")}`,
+  );
+}
+
+/**
+ * "Unknown option", saying which command has it when another one does, or
+ * the closest option of this command when it looks like a typo.
+ */
+function unknownOption(
+  command: CommandName,
+  written: string,
+  name: string,
+): ConfigError {
+  const head = `Unknown option '${written}' for '${command}'`;
+  const help = `see 'preflight help ${command}'`;
+  const elsewhere = OPTIONS.find((o) => o.name === name || o.short === name);
+  if (elsewhere && !elsewhere.commands.includes(command)) {
+    return new ConfigError(
+      `${head}: it is an option of ${elsewhere.commands.join(", ")} (${help})`,
+    );
+  }
+  const own = OPTIONS.filter((o) => o.commands.includes(command))
+    .flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  const close = suggest(written, own);
+  return new ConfigError(
+    close ? `${head}: did you mean '${close}'? (${help})` : `${head}: ${help}`,
+  );
+}
+
 function findOption(
   command: CommandName,
   name: string,
@@ -56,9 +92,7 @@ export function parseArgs(args: readonly string[]): Invocation {
   }
   if (first !== undefined && !first.startsWith("-")) {
     if (!(COMMANDS as readonly string[]).includes(first)) {
-      throw new ConfigError(
-        `Unknown command '${first}': expected one of ${COMMANDS.join(", ")}`,
-      );
+      throw unknownCommand(first);
     }
     command = first as CommandName;
     i = 1;
@@ -86,11 +120,7 @@ export function parseArgs(args: readonly string[]): Invocation {
       if (
         !spec || (!long && spec.short !== name) || (long && spec.name !== name)
       ) {
-        throw new ConfigError(
-          `Unknown option '${
-            long ? "--" : "-"
-          }${name}' for '${command}': see 'preflight help ${command}'`,
-        );
+        throw unknownOption(command, `${long ? "--" : "-"}${name}`, name);
       }
       let value: string;
       if (spec.kind === "bool") {
@@ -134,11 +164,7 @@ export function parseArgs(args: readonly string[]): Invocation {
   }
   if (command === "help" && positionals[0] !== undefined) {
     if (!(COMMANDS as readonly string[]).includes(positionals[0])) {
-      throw new ConfigError(
-        `Unknown command '${positionals[0]}': expected one of ${
-          COMMANDS.join(", ")
-        }`,
-      );
+      throw unknownCommand(positionals[0]);
     }
   }
   return { command, flags, positionals, commandArgv: commandArgv };

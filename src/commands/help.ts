@@ -4,6 +4,7 @@ import {
   type CommandName,
   defaultFor,
   envName,
+  OPTIONS,
   optionsOf,
 } from "../cli/options.ts";
 
@@ -37,6 +38,34 @@ export const USAGE: Record<CommandName, [string, string]> = {
   help: ["preflight help [COMMAND] | --help | COMMAND --help", "Show help"],
 };
 
+const runDefault = (name: string) =>
+  defaultFor(OPTIONS.find((o) => o.name === name)!, "run");
+
+/**
+ * What `run` does with no configuration at all, and the switch that turns
+ * off each part: the first thing `help run` says.
+ */
+export function runDefaults(): string[] {
+  return [
+    "By default, run does three things; each can be turned off:",
+    `  1. Waits up to ${
+      runDefault("timeout")
+    } for the database (DATABASE_URL, else DB_HOST:DB_PORT,`,
+    "     else PGHOST:PGPORT, else postgres:5432), REDIS_URL and --wait-for targets.",
+    "     Off: --no-wait [PREFLIGHT_NO_WAIT]; the database only: --no-db [PREFLIGHT_NO_DB]",
+    `  2. Runs the migrations ('alembic upgrade head', or MIGRATE_CMD, ALEMBIC_CMD), up to ${
+      runDefault("migrate-attempts")
+    }`,
+    "     attempts, under an advisory lock when database credentials are known.",
+    "     Off: --no-migrate [PREFLIGHT_NO_MIGRATE] or MIGRATE_CMD=''; the lock only: --no-migrate-lock",
+    "  3. Hands over to the app by exec: the arguments after --, else APP_CMD, else",
+    "     UVICORN_CMD, else 'uvicorn app.main:app' on ${PORT:-8000}. As a child: --supervise",
+    `  A step that fails warns and the next one runs (--on-timeout, --on-migrate-failure: ${
+      runDefault("on-timeout")
+    }).`,
+  ];
+}
+
 /** The help text of one command, or the overview. */
 export function helpText(command?: CommandName): string {
   if (!command || command === "help") {
@@ -50,14 +79,16 @@ export function helpText(command?: CommandName): string {
     }
     lines.push(
       "",
-      "Targets: tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
+      "Targets: HOST:PORT, tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
       "Durations: 500ms, 10s, 2m, 1m30s or a number of seconds",
       "Run 'preflight help COMMAND' for a command's options.",
     );
     return lines.join("\n") + "\n";
   }
   const [usage, summary] = USAGE[command];
-  const lines = [`Usage: ${usage}`, "", summary, ""];
+  const lines = command === "run"
+    ? [`Usage: ${usage}`, "", ...runDefaults(), ""]
+    : [`Usage: ${usage}`, "", summary, ""];
   const opts = optionsOf(command);
   if (opts.length > 0) lines.push("Options:");
   for (const o of opts) {

@@ -7,6 +7,7 @@ import type { CommandHandler } from "./context.ts";
 import { MigrationError } from "../errors.ts";
 import { log as getLog } from "../log/logger.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
+import { checkMigrationProgram } from "../migrate/migration_program.ts";
 
 /** Runs the migrations. */
 export const migrate: CommandHandler = async (ctx) => {
@@ -19,9 +20,11 @@ export const migrate: CommandHandler = async (ctx) => {
     });
     return 0;
   }
+  checkMigrationProgram(ctx.config, plan.argv[0]);
   const result = await migrateStep(plan, ctx.config, ctx.signal, log, started);
   if (result.status !== "applied") {
-    throw new MigrationError("Migrations did not complete");
+    // The warning above said what failed.
+    throw new MigrationError("Exiting with code 3");
   }
   return 0;
 };

@@ -83,8 +83,9 @@ export function fastPlan(
     if (flag) return undefined;
     flag = true;
     let raw: string | undefined;
-    if (arg === "--timeout") raw = args[++i];
+    if (arg === "--timeout" || arg === "-t") raw = args[++i];
     else if (arg.startsWith("--timeout=")) raw = arg.slice(10);
+    else if (arg.startsWith("-t=")) raw = arg.slice(3);
     else return undefined;
     const ms = raw === undefined ? undefined : timeoutOf(raw);
     if (ms === undefined) return undefined;

@@ -4,7 +4,7 @@
  * markers. Everything is validated before the first marker.
  */
 import type { CommandHandler } from "./context.ts";
-import { MigrationError, TimeoutError } from "../errors.ts";
+import { MigrationError } from "../errors.ts";
 import { hostPort, parseTarget, type Target } from "../checks/target.ts";
 import {
   appCommand,
@@ -14,23 +14,24 @@ import {
 } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
 import { log as getLog } from "../log/logger.ts";
-import { waitStep } from "../wait/wait_step.ts";
+import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
+import { checkMigrationProgram } from "../migrate/migration_program.ts";
 
 const RULE = "============================================";
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
-/** The targets of the wait step: the database, Redis, then --wait-for. */
+/** The targets of the wait step: the database (unless --no-db), Redis, then --wait-for. */
 export function runTargets(
   env: Readonly<Record<string, string>>,
   waitFor: readonly string[],
   source: string,
-): { db: Target; others: Target[] } {
-  const db = databaseTarget(env);
+  noDb = false,
+): { db?: Target; others: Target[] } {
+  const db = noDb ? undefined : databaseTarget(env);
   const others: Target[] = [];
   const redis = redisTarget(env);
   if (redis) others.push(redis);
@@ -45,32 +46,35 @@ export const run: CommandHandler = async (ctx) => {
   // Plan and validate everything first: nothing is half-done on bad input.
   const targets = options.noWait
     ? undefined
-    : runTargets(env, options.waitFor, sources.waitFor);
+    : runTargets(env, options.waitFor, sources.waitFor, options.noDb);
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   if (env.PORT !== undefined) appPort(env);
   const prepared = validateHandOver(app, options, env);
   // A missing migration command (127) is reported before any marker too.
-  if (plan) resolveCommand(plan.argv[0], env);
+  if (plan) checkMigrationProgram(ctx.config, plan.argv[0]);
   const appName = commandDisplayName(app);
 
   const log = getLog("run");
-  log.info(RULE);
+  log.info(RULE, { banner: true });
   let waitStatus: "ready" | "timeout" | "skipped" = "skipped";
   let waitMs = 0;
   if (targets) {
-    const all = [targets.db, ...targets.others];
-    log.info(`Waiting for Postgres at ${hostPort(targets.db)}...`, {
-      phase: "wait",
-      target: targets.db.id,
-    });
+    const db = targets.db;
+    const all = db ? [db, ...targets.others] : targets.others;
+    if (db) {
+      log.info(`Waiting for Postgres at ${hostPort(db)}...`, {
+        phase: "wait",
+        target: db.id,
+      });
+    }
     for (const t of targets.others) {
       log.info(`Waiting for ${t.id}...`, { phase: "wait", target: t.id });
     }
     const waitStarted = performance.now();
     // The old marker: said as soon as the database is ready (index 0).
     const outcome = await waitStep(all, options, ctx.signal, log, (i) => {
-      if (i !== 0) return;
+      if (i !== 0 || !db) return;
       log.info("✓ DB connectivity check complete.", {
         phase: "wait",
         elapsed_ms: Math.round(performance.now() - waitStarted),
@@ -82,7 +86,7 @@ export const run: CommandHandler = async (ctx) => {
     } else {
       waitStatus = "timeout";
       if (options.onTimeout === "fail") {
-        throw new TimeoutError("Dependencies not ready (--on-timeout fail)");
+        throw waitFailure(outcome, "Dependencies");
       }
       log.warn(
         "⚠️ Dependencies not ready; continuing (--on-timeout continue).",
@@ -109,8 +113,9 @@ export const run: CommandHandler = async (ctx) => {
       result.attempts === 1 ? "attempt" : "attempts"
     }${result.status === "failed" ? ", failed" : ""})`;
     if (result.status === "failed" && options.onMigrateFailure === "fail") {
+      // The warning above said what failed; this says why the app does not start.
       throw new MigrationError(
-        "Migrations did not complete (--on-migrate-failure fail)",
+        "Not starting the app: --on-migrate-failure fail (exit 3)",
       );
     }
   }
@@ -121,8 +126,13 @@ export const run: CommandHandler = async (ctx) => {
     }, ${migrateText}, handover at ${secs(performance.now())}`,
     { phase: "handover", elapsed_ms: Math.round(performance.now()) },
   );
-  log.info(`Starting ${appName} application...`, { phase: "handover" });
-  log.info(RULE);
+  if (appName) {
+    log.info(`Starting ${appName} application...`, { phase: "handover" });
+  } else {
+    // Inline shell code (sh -c '...') has no name of its own.
+    log.info("Starting the app...", { phase: "handover" });
+  }
+  log.info(RULE, { banner: true });
   const appEnv = {
     ...env,
     PREFLIGHT_WAIT: waitStatus,

@@ -4,22 +4,63 @@
  * (default `--on-timeout fail`).
  */
 import type { CommandHandler } from "./context.ts";
-import { ConfigError, TimeoutError } from "../errors.ts";
-import { parseTarget } from "../checks/target.ts";
-import { waitStep } from "../wait/wait_step.ts";
+import { ConfigError } from "../errors.ts";
+import { parseTarget, type Target } from "../checks/target.ts";
+import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { log as getLog } from "../log/logger.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
 
+/**
+ * Parses the command line's targets. A word after them that is not a URL is
+ * most likely the command, written without `--` (as `dockerize` takes it):
+ * say so, with the line it meant.
+ */
+export function parseTargets(
+  words: readonly string[],
+  source = "target",
+): Target[] {
+  const targets: Target[] = [];
+  for (const [i, word] of words.entries()) {
+    try {
+      targets.push(parseTarget(word, source));
+    } catch (e) {
+      if (
+        i === 0 || source !== "target" || !(e instanceof ConfigError) ||
+        word.includes("://")
+      ) {
+        throw e;
+      }
+      const meant = [
+        "preflight wait",
+        ...targets.map((t) => t.id),
+        "--",
+        ...words.slice(i),
+      ].join(" ");
+      throw new ConfigError(
+        `Invalid target '${word}': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
+      );
+    }
+  }
+  return targets;
+}
+
 /** Waits for the command line's targets. */
 export const wait: CommandHandler = async (ctx) => {
-  const { options, positionals, commandArgv } = ctx.config;
-  if (positionals.length === 0) {
+  const { options, positionals, commandArgv, sources } = ctx.config;
+  // The command line's targets; without any, --wait-for / PREFLIGHT_WAIT_FOR.
+  const fromFlag = sources.waitFor.startsWith("--");
+  const targets = [
+    ...parseTargets(positionals),
+    ...(positionals.length === 0 || fromFlag
+      ? parseTargets(options.waitFor, sources.waitFor)
+      : []),
+  ];
+  if (targets.length === 0) {
     throw new ConfigError(
-      "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379",
+      "Missing target for 'wait': expected at least one URL such as postgres://db:5432 or tcp://cache:6379 (or PREFLIGHT_WAIT_FOR)",
     );
   }
-  const targets = positionals.map((t) => parseTarget(t, "target"));
   const prepared = commandArgv === undefined
     ? undefined
     : validateHandOver(commandArgv, options, ctx.config.env);
@@ -28,14 +69,7 @@ export const wait: CommandHandler = async (ctx) => {
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });
   const outcome = await waitStep(targets, options, ctx.signal, log);
   if (!outcome.ready) {
-    if (options.onTimeout === "fail") {
-      throw new TimeoutError(
-        `Targets not ready: ${
-          outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
-            .join(", ")
-        }`,
-      );
-    }
+    if (options.onTimeout === "fail") throw waitFailure(outcome, "Targets");
     log.warn("⚠️ Targets not ready; continuing (--on-timeout continue)", {
       phase: "wait",
     });

@@ -617,41 +617,129 @@ export function shellQuote(words: readonly string[]): string {
 }
 
 const PYTHON = /^(?:python[0-9.]*|pythonw|py)$/i;
+const SHELL = /^(?:sh|bash|dash|ash|zsh|ksh|mksh)$/i;
+const INTERPRETER = /^(?:node|ruby|perl)$/i;
+
+/** What a command line runs, for its display name. */
+type Runs =
+  | { kind: "program"; name: string }
+  | { kind: "script"; name: string }
+  | { kind: "inline" };
+
+const baseName = (path: string) =>
+  path.split(/[\\/]/).pop()!.replace(/\.exe$/i, "");
 
 /**
- * The name a command has in log markers ("Running Alembic", "Starting
- * Uvicorn"): the program's base name without directories or `.exe`,
- * capitalised; for a Python interpreter running `-m MODULE`, the module's
- * top-level package instead, so `python3 -m alembic upgrade head` and
- * `alembic upgrade head` both give "Alembic".
+ * Drops the wrappers that only change how the real program starts: `env`
+ * (its options and `NAME=value` assignments), `exec`, `nohup`, `nice`,
+ * `tini` and `dumb-init` (up to their `--`).
  */
-export function commandDisplayName(argv: readonly string[]): string {
-  if (argv.length === 0) return "Command";
-  const base = argv[0].split(/[\\/]/).pop()!.replace(/\.exe$/i, "");
-  const name = PYTHON.test(base) ? pythonModule(argv) ?? base : base;
-  if (name === "") return "Command";
-  return name[0].toUpperCase() + name.slice(1);
+function unwrap(argv: readonly string[]): readonly string[] {
+  let words = argv;
+  while (words.length > 0) {
+    const base = baseName(words[0]);
+    let k = 1;
+    if (base === "env") {
+      while (k < words.length) {
+        const w = words[k];
+        if (w === "--") {
+          k++;
+          break;
+        }
+        if (/^(-u|-C|--unset|--chdir)$/.test(w)) k += 2;
+        else if (w.startsWith("-") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) k++;
+        else break;
+      }
+    } else if (base === "exec") {
+      while (k < words.length && words[k].startsWith("-")) {
+        k += words[k] === "-a" ? 2 : 1;
+      }
+    } else if (base === "nice") {
+      while (k < words.length && words[k].startsWith("-")) {
+        k += words[k] === "-n" ? 2 : 1;
+      }
+    } else if (base === "tini" || base === "dumb-init") {
+      while (k < words.length && words[k].startsWith("-")) {
+        if (words[k++] === "--") break;
+      }
+    } else if (base !== "nohup") {
+      return words;
+    }
+    words = words.slice(k);
+  }
+  return words;
 }
 
-/** The top-level package after `-m` in a Python command line, if any. */
-function pythonModule(argv: readonly string[]): string | undefined {
+/**
+ * The first argument of an interpreter that is not an option: its script.
+ * `inline` marks the options that run code given on the command line (`-c`,
+ * `-e`), `module` Python's `-m`, `takesValue` the options whose value is the
+ * next word when not attached.
+ */
+function interpreted(
+  argv: readonly string[],
+  inline: string,
+  module: string,
+  takesValue: string,
+): Runs | undefined {
   for (let k = 1; k < argv.length; k++) {
     const a = argv[k];
-    // The first non-option is the script: no module.
-    if (!a.startsWith("-") || a === "-" || a === "--") return undefined;
-    // Short options can be grouped (`-um alembic`); W and X take a value.
+    if (a === "--") continue;
+    if (!a.startsWith("-") || a === "-") {
+      return a === "-" ? undefined : { kind: "script", name: baseName(a) };
+    }
+    if (a.startsWith("--")) continue;
+    // Short options can be grouped: `-um alembic`, `-ec 'cmd'`.
     for (let c = 1; c < a.length; c++) {
       const opt = a[c];
-      if (opt === "m") {
+      if (module.includes(opt)) {
         const mod = c + 1 < a.length ? a.slice(c + 1) : argv[k + 1];
-        return mod?.split(".")[0] || undefined;
+        const top = mod?.split(".")[0];
+        return top ? { kind: "program", name: top } : undefined;
       }
-      if (opt === "c" || opt === "-") return undefined;
-      if (opt === "W" || opt === "X") {
+      if (inline.includes(opt)) return { kind: "inline" };
+      if (takesValue.includes(opt)) {
         if (c + 1 === a.length) k++;
         break;
       }
     }
   }
   return undefined;
+}
+
+function whatRuns(argv: readonly string[]): Runs {
+  const words = unwrap(argv);
+  if (words.length === 0) return { kind: "inline" };
+  const base = baseName(words[0]);
+  const by = PYTHON.test(base)
+    ? interpreted(words, "c", "m", "WX")
+    : SHELL.test(base)
+    ? interpreted(words, "c", "", "o")
+    : INTERPRETER.test(base)
+    ? interpreted(words, "ep", "", "r")
+    : undefined;
+  if (by) return by;
+  // A file run by its own path (./migrate) or with an extension
+  // (migrate.sh) is a script: its name keeps its own spelling.
+  const script = /^\.\.?[\\/]/.test(words[0]) || /.\.[A-Za-z0-9]+$/.test(base);
+  return { kind: script ? "script" : "program", name: base };
+}
+
+/**
+ * The name a command has in log markers ("Alembic attempt 1/6", "Starting
+ * Uvicorn application"): the program's base name without directories or
+ * `.exe`, capitalised; for a Python interpreter running `-m MODULE`, the
+ * module's top-level package (`python3 -m alembic` gives "Alembic");
+ * wrappers such as `env` and `exec` are skipped (`/usr/bin/env alembic` is
+ * "Alembic"); a script keeps its own spelling (`./migrate.sh`,
+ * `python manage.py`); code given inline (`sh -c '...'`) has no name of its
+ * own: undefined, and the caller says "migration" or "app".
+ */
+export function commandDisplayName(
+  argv: readonly string[],
+): string | undefined {
+  const runs = whatRuns(argv);
+  if (runs.kind === "inline" || runs.name === "") return undefined;
+  if (runs.kind === "script") return runs.name;
+  return runs.name[0].toUpperCase() + runs.name.slice(1);
 }

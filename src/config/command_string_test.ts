@@ -460,7 +460,7 @@ Deno.test("command display name is the program's base name, capitalised", () => 
   assert.equal(commandDisplayName(["uvicorn", "app.main:app"]), "Uvicorn");
   assert.equal(commandDisplayName(["/usr/local/bin/gunicorn"]), "Gunicorn");
   assert.equal(commandDisplayName(["C:\\Tools\\Alembic.EXE"]), "Alembic");
-  assert.equal(commandDisplayName(["./run-app.sh"]), "Run-app.sh");
+  assert.equal(commandDisplayName(["./run-app.sh"]), "run-app.sh");
   assert.equal(commandDisplayName(["celery", "-A", "app", "worker"]), "Celery");
 });
 
@@ -490,22 +490,44 @@ Deno.test("command display name of a Python interpreter is the module after -m",
   assert.equal(commandDisplayName(["py", "-m", "uvicorn"]), "Uvicorn");
 });
 
-Deno.test("command display name of a Python script or -c is the interpreter's name", () => {
-  assert.equal(
-    commandDisplayName(["python3", "manage.py", "-m", "x"]),
-    "Python3",
-  );
-  assert.equal(
-    commandDisplayName(["python3", "-c", "import x", "-m", "y"]),
-    "Python3",
-  );
-  assert.equal(commandDisplayName(["python3", "-m"]), "Python3");
-  assert.equal(commandDisplayName(["python3"]), "Python3");
+Deno.test("command display name: a script keeps its own spelling; inline code (sh -c, python -c) has no name", () => {
+  const cases: [string[], string | undefined][] = [
+    [["./migrate.sh"], "migrate.sh"],
+    [["/app/bin/Migrate.sh", "up"], "Migrate.sh"],
+    [["./migrate"], "migrate"],
+    [["python3", "manage.py", "migrate"], "manage.py"],
+    [["python3", "-u", "scripts/migrate.py"], "migrate.py"],
+    [["sh", "migrate.sh"], "migrate.sh"],
+    [["bash", "-e", "./deploy/migrate.sh"], "migrate.sh"],
+    [["node", "migrate.js"], "migrate.js"],
+    [["sh", "-c", "alembic upgrade head && echo done"], undefined],
+    [["/bin/bash", "-ec", "uvicorn app:app"], undefined],
+    [["python3", "-c", "import x", "-m", "y"], undefined],
+    [["node", "-e", "run()"], undefined],
+    [["python3"], "Python3"],
+    [["python3", "-m"], "Python3"],
+    [[], undefined],
+    [["/usr/bin/"], undefined],
+  ];
+  for (const [argv, name] of cases) {
+    assert.equal(commandDisplayName(argv), name, JSON.stringify(argv));
+  }
 });
 
-Deno.test("command display name falls back to 'Command' when there is no name", () => {
-  assert.equal(commandDisplayName([]), "Command");
-  assert.equal(commandDisplayName(["/usr/bin/"]), "Command");
+Deno.test("command display name skips wrappers: env (options, assignments), exec, nohup, nice, tini", () => {
+  const cases: [string[], string | undefined][] = [
+    [["/usr/bin/env", "alembic", "upgrade", "head"], "Alembic"],
+    [["env", "-i", "PYTHONPATH=/app", "-u", "FOO", "alembic"], "Alembic"],
+    [["env", "--", "python3", "-m", "alembic"], "Alembic"],
+    [["exec", "-a", "web", "uvicorn", "app:app"], "Uvicorn"],
+    [["nohup", "nice", "-n", "5", "gunicorn"], "Gunicorn"],
+    [["tini", "-s", "--", "celery", "worker"], "Celery"],
+    [["env", "sh", "-c", "x"], undefined],
+    [["env"], undefined],
+  ];
+  for (const [argv, name] of cases) {
+    assert.equal(commandDisplayName(argv), name, JSON.stringify(argv));
+  }
 });
 
 // ---- properties ------------------------------------------------------------

@@ -15,9 +15,13 @@ import type { Invocation } from "../cli/parse_args.ts";
 import { parseDuration } from "./duration.ts";
 import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
 
-/** Resolved option values. Durations are in milliseconds. */
+/**
+ * Resolved option values. Durations are in milliseconds; a `timeout` of
+ * Infinity is `--timeout 0` (no deadline) for run, wait and migrate.
+ */
 export interface Options {
   readonly waitFor: readonly string[];
+  readonly noDb: boolean;
   readonly noWait: boolean;
   readonly timeout: number;
   readonly onTimeout: "continue" | "fail";
@@ -60,6 +64,11 @@ export interface Config {
   readonly env: Readonly<Record<string, string>>;
   /** Where each option's value came from, for messages. */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * Where each variable of `env` came from: "environment", "--env-file",
+   * or (doctor, restart) the `./.env` path; absent: unset (a default applies).
+   */
+  readonly envOrigin: Readonly<Record<string, string>>;
 }
 
 function camel(name: string): string {
@@ -94,11 +103,16 @@ function parseStatuses(text: string, source: string): number[] {
   return out;
 }
 
-/** Parses one raw value of an option; `source` is the flag or variable, for messages. */
+/**
+ * Parses one raw value of an option; `source` is the flag or variable, for
+ * messages. A duration of 0 where `command` reads it as "no limit" is
+ * Infinity.
+ */
 export function parseOptionValue(
   spec: OptionSpec,
   raw: string,
   source: string,
+  command?: CommandName,
 ): unknown {
   const value = raw.trim();
   switch (spec.kind) {
@@ -116,6 +130,10 @@ export function parseOptionValue(
     }
     case "duration": {
       const ms = parseDuration(value);
+      if (
+        ms === 0 && command !== undefined &&
+        spec.zeroMeansNone?.includes(command)
+      ) return Infinity;
       if (ms === 0 && spec.positive) {
         throw new ConfigError(
           `Invalid ${source} '${
@@ -172,6 +190,10 @@ export function resolveOptions(
 ): Config {
   const env: Record<string, string> = { ...fileEnv, ...processEnv };
   registerSecretsFromEnv(env);
+  const envOrigin: Record<string, string> = {};
+  for (const name of Object.keys(env)) {
+    envOrigin[name] = name in processEnv ? "environment" : "--env-file";
+  }
   const command = invocation.command;
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
@@ -184,7 +206,7 @@ export function resolveOptions(
     if (flag !== undefined) {
       // 1. Flags.
       const parsed = flag.map((raw) =>
-        parseOptionValue(spec, raw, `--${spec.name}`)
+        parseOptionValue(spec, raw, `--${spec.name}`, command)
       );
       result = spec.kind === "list" ? parsed.flat() : parsed[parsed.length - 1];
       sources[key] = `--${spec.name}`;
@@ -193,7 +215,7 @@ export function resolveOptions(
     ) {
       // 2. Variables, from the environment or 3. from env files (merged above,
       // the environment winning).
-      result = parseOptionValue(spec, env[variable], variable);
+      result = parseOptionValue(spec, env[variable], variable, command);
       sources[key] = variable;
     } else if (!applies) {
       // Not an option of this command: never read, so not parsed (probe
@@ -209,7 +231,7 @@ export function resolveOptions(
       const def = defaultFor(spec, command);
       result = def === undefined
         ? (spec.kind === "bool" ? false : spec.kind === "list" ? [] : undefined)
-        : parseOptionValue(spec, def, `default of --${spec.name}`);
+        : parseOptionValue(spec, def, `default of --${spec.name}`, command);
       sources[key] = "default";
     }
     values[key] = result;
@@ -221,5 +243,6 @@ export function resolveOptions(
     commandArgv: invocation.commandArgv,
     env: Object.freeze(env),
     sources: Object.freeze(sources),
+    envOrigin: Object.freeze(envOrigin),
   });
 }

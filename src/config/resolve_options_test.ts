@@ -164,3 +164,23 @@ Deno.test("every option's default parses for every command that has it", () => {
     }
   }
 });
+
+Deno.test("--timeout 0 (or -t 0, or PREFLIGHT_TIMEOUT=0) is no deadline for run, wait and migrate; probe, doctor and restart reject it", () => {
+  assert.equal(resolve(["run", "--timeout", "0"]).options.timeout, Infinity);
+  assert.equal(resolve(["wait", "-t", "0", "x:1"]).options.timeout, Infinity);
+  assert.equal(
+    resolve(["migrate"], { PREFLIGHT_TIMEOUT: "0s" }).options.timeout,
+    Infinity,
+  );
+  assert.equal(resolve(["wait", "-t", "5", "x:1"]).options.timeout, 5_000);
+  for (const command of ["probe", "doctor", "restart"]) {
+    assert.throws(
+      () => resolve([command, "-t", "0"]),
+      (e) =>
+        e instanceof ConfigError &&
+        /^Invalid --timeout '0': expected a duration greater than 0/.test(
+          e.message,
+        ),
+    );
+  }
+});

@@ -62,6 +62,11 @@ export interface CheckLine {
   readonly message: string;
   /** Extra, line-specific facts (health body, container state...). */
   readonly data?: Readonly<Record<string, unknown>>;
+  /**
+   * A failed line: what to change, with where each value came from
+   * ("change DB_PORT=6543 (./.env)"), secrets masked.
+   */
+  readonly fix?: string;
 }
 
 /** Counts of lines by status. */

@@ -14,6 +14,7 @@ import {
 } from "../config/stack_env.ts";
 import type { Config } from "../config/resolve_options.ts";
 import type { ComposeOptions } from "../compose/compose_cli.ts";
+import { type FixHints, fixHints } from "./fix_hint.ts";
 
 /** Everything `doctor` checks, and how long each check may take. */
 export interface DoctorPlan {
@@ -29,6 +30,8 @@ export interface DoctorPlan {
   readonly compose: ComposeOptions;
   /** Time limit of each check, in ms (`--timeout`). */
   readonly timeoutMs: number;
+  /** What a failing line asks to change, and where the values came from. */
+  readonly fixes: FixHints;
 }
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
@@ -108,5 +111,6 @@ export function planDoctor(
       env: composeEnv,
     },
     timeoutMs: options.timeout,
+    fixes: fixHints(config),
   };
 }

@@ -59,13 +59,18 @@ export async function withDotenv(
       spec,
       file[variable],
       `${variable} in ${path}`,
+      config.command,
     );
     sources[key] = `${variable} in ${path}`;
   }
+  const envOrigin: Record<string, string> = { ...config.envOrigin };
+  const shown = /^\.{0,2}\//.test(path) ? path : `./${path}`;
+  for (const name of Object.keys(file)) envOrigin[name] ??= shown;
   return Object.freeze({
     ...config,
     options: Object.freeze(options) as unknown as Options,
     env: Object.freeze(env),
     sources: Object.freeze(sources),
+    envOrigin: Object.freeze(envOrigin),
   });
 }

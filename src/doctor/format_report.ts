@@ -45,9 +45,10 @@ function padStart(s: string, n: number): string {
   return " ".repeat(Math.max(0, n - width(s))) + s;
 }
 
-/** The message column: failed and skipped lines say why. */
+/** The message column: failed and skipped lines say why; failed ones what to change. */
 function messageOf(l: CheckLine): string {
-  return l.status === "skip" ? `skipped: ${l.message}` : l.message;
+  if (l.status === "skip") return `skipped: ${l.message}`;
+  return l.fix ? `${l.message} → ${l.fix}` : l.message;
 }
 
 /** Renders the report as an aligned table, one check per line. */

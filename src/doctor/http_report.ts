@@ -17,6 +17,54 @@ import type { DoctorPlan } from "./doctor_plan.ts";
 /** Largest body read, in bytes. */
 const MAX_BODY = 64 * 1024;
 
+/** Words of a field name that mark its value as secret (plurals too). */
+const SECRET_WORDS = new Set([
+  "password",
+  "passwd",
+  "pwd",
+  "secret",
+  "token",
+  "key",
+  "apikey",
+  "authorization",
+  "auth",
+  "credential",
+  "cookie",
+]);
+
+/**
+ * True when a field's name looks secret: one of its words (split at
+ * `_`, `-`, `.`, spaces and camelCase) is password, secret, token, key,
+ * api_key, authorization..., so `api_key`, `accessToken` and `DB_PASSWORD`
+ * are, and `keyspace` or `monkey` are not.
+ */
+export function isSecretField(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase()
+    .split(/[^a-z0-9]+/).filter(Boolean);
+  if (SECRET_WORDS.has(words.join(""))) return true;
+  return words.some((w) => SECRET_WORDS.has(w.replace(/s$/, "")));
+}
+
+/**
+ * A JSON value with the values of secret-looking fields replaced by "***",
+ * at any depth (arrays included), and passwords in URL strings masked.
+ */
+export function maskSecretFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskSecretFields);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        isSecretField(k) && v !== null ? "***" : maskSecretFields(v),
+      ]),
+    );
+  }
+  if (typeof value === "string" && value.includes("://")) {
+    return redactUrl(value);
+  }
+  return value;
+}
+
 /** `key=value` pairs of a JSON object's fields, nested objects flattened with dots. */
 export function bodyFields(body: unknown, max = 12): string[] {
   const out: string[] = [];
@@ -59,7 +107,8 @@ export async function httpReport(
     const latency = since(t0);
     let body: unknown = null;
     try {
-      body = JSON.parse(text);
+      // Whatever the app puts in its health body, secrets stay out of the report.
+      body = maskSecretFields(JSON.parse(text));
     } catch { /* not JSON: no fields to show */ }
     const fields = bodyFields(body);
     const ok = res.status >= 200 && res.status < 300;

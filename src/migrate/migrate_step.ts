@@ -6,7 +6,11 @@
 import type { Config } from "../config/resolve_options.ts";
 import type { Target } from "../checks/target.ts";
 import type { Log } from "../log/logger.ts";
-import { lockDatabase, migrateCommand } from "../config/stack_env.ts";
+import {
+  databaseTarget,
+  lockDatabase,
+  migrateCommand,
+} from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
 import { resolveCommand } from "../handover/resolve_command.ts";
 import { runMigrations } from "./run_migrations.ts";
@@ -18,6 +22,8 @@ export interface MigrationPlan {
   readonly name: string;
   /** The database to lock, or undefined to migrate without the lock. */
   readonly lock?: Target;
+  /** The database as the wait step checks it (undefined with --no-db): see runMigrations. */
+  readonly database?: Target;
 }
 
 /** The outcome of the step, as PREFLIGHT_MIGRATIONS reports it. */
@@ -38,8 +44,9 @@ export function planMigration(config: Config): MigrationPlan | undefined {
   if (!argv) return undefined;
   return {
     argv,
-    name: commandDisplayName(argv),
-    lock: options.noMigrateLock ? undefined : lockDatabase(env),
+    name: commandDisplayName(argv) ?? "Migration",
+    lock: options.noMigrateLock || options.noDb ? undefined : lockDatabase(env),
+    database: options.noDb ? undefined : databaseTarget(env),
   };
 }
 
@@ -87,6 +94,7 @@ export async function migrateStep(
       signal,
       log,
       beforeAttempt: lock ? () => lock.ensure() : undefined,
+      database: plan.database,
     });
     const elapsedMs = performance.now() - started;
     if (outcome.ok) {

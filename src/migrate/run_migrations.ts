@@ -7,6 +7,18 @@ import { backoffDelays } from "./backoff.ts";
 import { runChild } from "./run_child.ts";
 import { delay } from "../wait/delay.ts";
 import { formatDuration } from "../config/duration.ts";
+import type { Target } from "../checks/target.ts";
+import { createCheck } from "../checks/registry.ts";
+import { timeoutSignal } from "../wait/timeout_signal.ts";
+
+/** Time limit of the readiness check after a failed attempt. */
+const READY_CHECK_MS = 5000;
+
+/**
+ * Failed attempts in a row, each followed by the database answering ready,
+ * after which a failure is taken as deterministic and not retried.
+ */
+export const DETERMINISTIC_AFTER = 2;
 
 /** Settings of {@linkcode runMigrations}. */
 export interface MigrationRun {
@@ -25,6 +37,14 @@ export interface MigrationRun {
    * if lost. A reason means the attempt fails without running.
    */
   readonly beforeAttempt?: () => Promise<string | undefined>;
+  /**
+   * The database (as the wait step checks it), asked after each failed
+   * attempt: when it answered ready after {@linkcode DETERMINISTIC_AFTER}
+   * failures in a row, the failure is not transient (no alembic.ini, a
+   * broken revision) and the remaining attempts are skipped. Undefined (no
+   * database, `--no-db`): the whole schedule runs.
+   */
+  readonly database?: Target;
 }
 
 /** How the migration step ended. */
@@ -39,7 +59,10 @@ export async function runMigrations(
   m: MigrationRun,
 ): Promise<MigrationOutcome> {
   const delays = backoffDelays(m.attempts, m.delayMs, m.maxDelayMs);
+  const ready = m.database ? await readinessOf(m.database) : undefined;
   let code: number | undefined;
+  // Failed attempts in a row after which the database answered ready.
+  let withDatabaseReady = 0;
   for (let n = 1; n <= m.attempts; n++) {
     const blocked = await m.beforeAttempt?.();
     m.log.info(`${m.name} attempt ${n}/${m.attempts}...`, {
@@ -50,8 +73,9 @@ export async function runMigrations(
       // Never migrate without the lock once it was lost: fail this attempt.
       m.log.warn(
         `✗ ${m.name} not run: cannot take the migration lock: ${blocked}.`,
-        { phase: "migrate", attempt: n },
+        { phase: "migrate", attempt: n, reason: blocked },
       );
+      withDatabaseReady = 0;
     } else {
       code = await runChild(m.argv, m.env, {
         signal: m.signal,
@@ -62,7 +86,27 @@ export async function runMigrations(
         phase: "migrate",
         attempt: n,
         exit_code: code,
+        reason: `exited with code ${code}`,
       });
+      // Asked only when another attempt would follow.
+      withDatabaseReady = n < m.attempts && ready && await ready(m.signal)
+        ? withDatabaseReady + 1
+        : 0;
+      if (withDatabaseReady >= DETERMINISTIC_AFTER) {
+        const left = m.attempts - n;
+        m.log.warn(
+          `✗ ${m.name} failed twice in a row while the database was ready: the error is not transient (see its output above, e.g. no alembic.ini or a broken revision); skipping the remaining ${left} ${
+            left === 1 ? "attempt" : "attempts"
+          }.`,
+          {
+            phase: "migrate",
+            attempt: n,
+            exit_code: code,
+            reason: "failed while the database was ready",
+          },
+        );
+        return { ok: false, attempts: n, lastExitCode: code };
+      }
     }
     if (n < m.attempts) {
       const d = delays[n - 1];
@@ -75,4 +119,26 @@ export async function runMigrations(
     }
   }
   return { ok: false, attempts: m.attempts, lastExitCode: code };
+}
+
+/**
+ * Whether the database answers ready now, as the wait step would judge it,
+ * within {@linkcode READY_CHECK_MS}; rethrows a stop signal.
+ */
+async function readinessOf(
+  database: Target,
+): Promise<(signal: AbortSignal) => Promise<boolean>> {
+  const check = await createCheck(database, {});
+  return async (signal) => {
+    const attempt = timeoutSignal(READY_CHECK_MS, signal);
+    try {
+      await check.check(attempt.signal);
+      return true;
+    } catch {
+      if (signal.aborted) throw signal.reason;
+      return false;
+    } finally {
+      attempt.dispose();
+    }
+  };
 }

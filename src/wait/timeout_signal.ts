@@ -4,11 +4,17 @@
  * about 12 ms, a fifth of a whole `probe`.
  */
 
-/** An AbortSignal that aborts after `ms` (reason: a TimeoutError) or with `parent`. */
+/**
+ * An AbortSignal that aborts after `ms` (reason: a TimeoutError) or with
+ * `parent`. `ms` = Infinity (`--timeout 0`) is no deadline: only `parent`.
+ */
 export function timeoutSignal(
   ms: number,
   parent?: AbortSignal,
 ): { signal: AbortSignal; dispose(): void } {
+  if (ms === Infinity) {
+    return { signal: parent ?? new AbortController().signal, dispose() {} };
+  }
   const timeout = AbortSignal.timeout(Math.max(0, Math.round(ms)));
   const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
   // The timer is not ref'd and ends by itself; nothing to clear.

@@ -38,8 +38,10 @@ export interface WaitForOptions {
   /** Aborts the whole wait (SIGTERM/SIGINT); its reason is rethrown. */
   readonly signal?: AbortSignal;
   readonly log?: Log;
-  /** How often "still waiting" is logged per target. */
+  /** How often "still waiting" is logged per target; Infinity: never (a live status line says it). */
   readonly stillWaitingEveryMs?: number;
+  /** Called when a target's reason for not being ready changes. */
+  readonly onReason?: (index: number, reason: string) => void;
   /**
    * End the whole wait when one target fails permanently (the others are
    * cancelled): right when that failure decides the outcome anyway
@@ -50,7 +52,16 @@ export interface WaitForOptions {
   readonly onDone?: (result: TargetResult, index: number) => void;
 }
 
+/** "12s of 60s", or "12s, no deadline" for `--timeout 0`. */
+export function elapsedOfBudget(elapsedMs: number, budgetMs: number): string {
+  const secs = `${Math.round(elapsedMs / 1000)}s`;
+  return budgetMs === Infinity
+    ? `${secs}, no deadline`
+    : `${secs} of ${formatDuration(budgetMs)}`;
+}
+
 async function waitOne(
+  index: number,
   check: Check,
   deadline: AbortSignal,
   started: number,
@@ -103,7 +114,9 @@ async function waitOne(
           phase: "wait",
           target: check.id,
           attempt: attempts,
+          reason: why,
         });
+        opts.onReason?.(index, why);
       }
       reason = why;
     } finally {
@@ -113,13 +126,14 @@ async function waitOne(
     if (now >= nextStillWaiting && !deadline.aborted) {
       log?.info(
         `Still waiting (${
-          Math.round((now - started) / 1000)
-        }s): ${check.id}: ${reason}`,
+          elapsedOfBudget(now - started, opts.timeoutMs)
+        }): ${check.id}: ${reason}`,
         {
           phase: "wait",
           target: check.id,
           attempt: attempts,
           elapsed_ms: Math.round(now - started),
+          reason,
         },
       );
       nextStillWaiting = now + every;
@@ -159,7 +173,7 @@ export async function waitFor(
   try {
     const results = await Promise.all(
       checks.map(async (c, i) => {
-        const r = await waitOne(c, signal, started, endsAt, opts);
+        const r = await waitOne(i, c, signal, started, endsAt, opts);
         opts.onDone?.(r, i);
         if (r.state === "failed" && opts.cancelOnFailure) cancel.abort();
         return r;

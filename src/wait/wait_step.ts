@@ -3,17 +3,48 @@
  * one outcome line per target. The caller decides what a timeout means.
  */
 import { createCheck } from "../checks/registry.ts";
-import type { Target } from "../checks/target.ts";
+import { hostPort, type Target } from "../checks/target.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
-import { type TargetResult, waitFor } from "./wait_for.ts";
+import { elapsedOfBudget, type TargetResult, waitFor } from "./wait_for.ts";
+import {
+  clearStatusLine,
+  showStatusLine,
+  statusLineEnabled,
+} from "../log/status_line.ts";
+import { TargetFailedError, TimeoutError } from "../errors.ts";
 
 /** The outcome of the wait step. */
 export interface WaitOutcome {
   readonly ready: boolean;
   readonly results: readonly TargetResult[];
   readonly elapsedMs: number;
+}
+
+/**
+ * The error that ends a wait under `--on-timeout fail`: a permanent failure
+ * (exit 1, with the server's reason) wins over a timeout (exit 124, only
+ * transient failures seen). `what` names the targets: "Dependencies" (run)
+ * or "Targets" (wait).
+ */
+export function waitFailure(
+  outcome: WaitOutcome,
+  what: string,
+): TargetFailedError | TimeoutError {
+  const failed = outcome.results.filter((r) => r.state === "failed");
+  if (failed.length > 0) {
+    return new TargetFailedError(
+      `${what} failed: ${failed.map((r) => r.id).join(", ")}`,
+      failed.map((r) => `${r.id}: ${r.reason}`).join("; "),
+    );
+  }
+  return new TimeoutError(
+    `${what} not ready in time: ${
+      outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
+        .join(", ")
+    }`,
+  );
 }
 
 /** Logs how one target's wait ended, as soon as it ends. */
@@ -33,15 +64,31 @@ function logResult(r: TargetResult, log: Log): void {
       fields,
     );
   } else if (r.state === "failed") {
-    log.error(`✗ ${r.id}: ${r.reason}`, fields);
+    log.error(`✗ ${r.id}: ${r.reason}`, { ...fields, reason: r.reason });
   } else if (r.state === "timeout") {
-    log.warn(
-      `✗ ${r.id} not ready after ${after}: ${r.reason ?? "no answer"}`,
-      fields,
-    );
+    const reason = r.reason ?? "no answer";
+    log.warn(`✗ ${r.id} not ready after ${after}: ${reason}`, {
+      ...fields,
+      reason,
+    });
   } else {
     log.warn(`✗ ${r.id}: gave up, another target failed`, fields);
   }
+}
+
+/** Schemes that check the server itself, by the port a bare `HOST:PORT` names. */
+const SERVER_SCHEMES: Record<number, string> = {
+  5432: "postgres",
+  6379: "redis",
+};
+
+/**
+ * The URL that checks the server itself, for a bare `HOST:PORT` (only a TCP
+ * check) on the well-known port of PostgreSQL or Redis.
+ */
+export function serverUrlFor(t: Target): string | undefined {
+  const scheme = SERVER_SCHEMES[t.port];
+  return t.bare && scheme ? `${scheme}://${hostPort(t)}` : undefined;
 }
 
 /**
@@ -56,23 +103,64 @@ export async function waitStep(
   onReady?: (index: number) => void,
 ): Promise<WaitOutcome> {
   const started = performance.now();
+  for (const t of targets) {
+    const better = serverUrlFor(t);
+    if (better) {
+      log.info(
+        `${
+          hostPort(t)
+        } is checked as ${t.id} (the port only); ${better} waits until the server itself is ready`,
+        { phase: "wait", target: t.id },
+      );
+    }
+  }
   const checks = await Promise.all(
     targets.map((t) => createCheck(t, { httpStatus: options.httpStatus })),
   );
-  const results = await waitFor(checks, {
-    timeoutMs: options.timeout,
-    attemptTimeoutMs: options.attemptTimeout,
-    signal,
-    log,
-    cancelOnFailure: options.onTimeout === "fail",
-    onDone: (r, i) => {
-      logResult(r, log);
-      if (r.state === "ready") onReady?.(i);
-    },
-  });
-  return {
-    ready: results.every((r) => r.state === "ready"),
-    results,
-    elapsedMs: performance.now() - started,
+  // On a terminal, a live line says what is awaited and why, instead of
+  // periodic "Still waiting" lines.
+  const live = statusLineEnabled() && targets.length > 0;
+  const reasons = new Map<number, string>();
+  const pending = new Set(targets.keys());
+  const draw = () => {
+    const first = [...pending][0];
+    if (first === undefined) return;
+    const more = pending.size > 1 ? ` (+${pending.size - 1} more)` : "";
+    const why = reasons.get(first);
+    showStatusLine(
+      `[${elapsedOfBudget(performance.now() - started, options.timeout)}] ` +
+        `waiting for ${targets[first].id}${why ? `: ${why}` : ""}${more}`,
+    );
   };
+  const ticker = live ? setInterval(draw, 250) : undefined;
+  try {
+    const results = await waitFor(checks, {
+      timeoutMs: options.timeout,
+      attemptTimeoutMs: options.attemptTimeout,
+      signal,
+      log,
+      cancelOnFailure: options.onTimeout === "fail",
+      stillWaitingEveryMs: live ? Infinity : undefined,
+      onReason: (i, why) => reasons.set(i, why),
+      onDone: (r, i) => {
+        pending.delete(i);
+        // Stopped by a signal: main.ts says so, once.
+        if (signal.aborted) return;
+        logResult(r, log);
+        if (r.state === "ready") onReady?.(i);
+      },
+    });
+    return finish(results);
+  } finally {
+    clearInterval(ticker);
+    clearStatusLine();
+  }
+
+  function finish(results: TargetResult[]): WaitOutcome {
+    return {
+      ready: results.every((r) => r.state === "ready"),
+      results,
+      elapsedMs: performance.now() - started,
+    };
+  }
 }
