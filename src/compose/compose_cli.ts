@@ -318,14 +318,15 @@ async function listContainersV1(
       Config?: { Labels?: Record<string, string> | null };
     }[];
     return states.map((s, i) => {
-      const health = s.health?.status ?? "";
+      // A stopped container keeps its last health status; v2 shows none.
+      const health = s.status === "running" ? s.health?.status ?? "" : "";
       return {
         id: s.id,
         name: s.name,
         service: raw[i]?.Config?.Labels?.["com.docker.compose.service"] ?? "",
         state: s.status,
         health,
-        status: health ? `${s.status} (${health})` : s.status,
+        status: humanStatus(s.status, health, s.exitCode, s.startedMs),
         exitCode: s.exitCode,
       };
     });
@@ -432,4 +433,26 @@ function sortableTime(ts: string): string {
     /(\d\d:\d\d:\d\d)(?:\.(\d+))?/,
     (_, hms: string, frac = "") => `${hms}.${frac.padEnd(9, "0")}`,
   );
+}
+
+/** Docker's human status ("Up 3 minutes (healthy)", "Exited (1)"), which v1 does not print as JSON. */
+function humanStatus(
+  state: string,
+  health: string,
+  exitCode: number,
+  startedMs: number,
+): string {
+  if (state === "running") {
+    const s = Math.max(0, Math.round((Date.now() - startedMs) / 1000));
+    const up = s < 60
+      ? `${s} seconds`
+      : s < 3600
+      ? `${Math.round(s / 60)} minutes`
+      : `${Math.round(s / 3600)} hours`;
+    return `Up ${up}${health ? ` (${health})` : ""}`;
+  }
+  if (state === "exited" || state === "restarting") {
+    return `${state[0].toUpperCase()}${state.slice(1)} (${exitCode})`;
+  }
+  return state ? `${state[0].toUpperCase()}${state.slice(1)}` : "";
 }
