@@ -175,7 +175,7 @@ const composeText = await Deno.readTextFile(`${ROOT}/docker-compose.yml`);
 // three containers, so its compose file is the project's without the
 // backend's `ports:` (Compose v1 override files cannot remove a list entry).
 const scaleText = composeText.replace(
-  /(\n  backend:\n(?: {4}.*\n|\n)*?) {4}ports:\n {6}- "127\.0\.0\.1:8000:8000"\n/,
+  /(\n {2}backend:\n(?: {4}.*\n|\n)*?) {4}ports:\n {6}- "127\.0\.0\.1:8000:8000"\n/,
   "$1",
 );
 if (scaleText === composeText) {
@@ -195,7 +195,7 @@ console.log(
   }`,
 );
 await cleanup(c, cs);
-await assertPortsFree([5432, 6379, 8000, 8080]);
+assertPortsFree([5432, 6379, 8000, 8080]);
 
 {
   const b = await mustCompose(c, ["build"], 1_200_000);

@@ -434,7 +434,7 @@ export async function prepareStack(
 }
 
 /** The host ports the stack publishes; a clear error when one is taken. */
-export async function assertPortsFree(ports: number[]) {
+export function assertPortsFree(ports: number[]) {
   const busy: number[] = [];
   for (const port of ports) {
     try {
