@@ -19,6 +19,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${PREFLIGHT_STANDIN_CACHE:-/var/cache/preflight-standins}"
 mirror="${PREFLIGHT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 base=preflight-standin/debian:bookworm
+# Bumped whenever the root filesystem is made differently: a base image of an
+# older version is rebuilt (and the stand-ins with it).
+version=2
 say() { echo "standin-images: $*" >&2; }
 
 # The label a stand-in carries ("" when the image is absent or has none).
@@ -27,8 +30,12 @@ standin_label() {
 }
 exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
-if ! exists "$base"; then
-  if [[ ! -s "$cache/bookworm-minbase.tar" ]]; then
+base_version() {
+  docker image inspect --format '{{ index .Config.Labels "preflight.standin.version" }}' "$base" 2>/dev/null || true
+}
+if [[ "$(base_version)" != "$version" ]]; then
+  tar="$cache/bookworm-minbase-v$version.tar"
+  if [[ ! -s "$tar" ]]; then
     command -v debootstrap >/dev/null || {
       apt-get update
       DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap
@@ -40,17 +47,25 @@ if ! exists "$base"; then
       tail -n 20 "$cache/debootstrap.log" >&2
       exit 1
     }
-    # Leaner and quieter images: no package caches, no recommends.
-    rm -rf "$cache/rootfs.tmp/var/cache/apt/archives/"*.deb "$cache/rootfs.tmp/var/lib/apt/lists/"*
+    # As the official debian image: apt keeps no package caches or binary
+    # caches in layers (its docker-clean), no recommends.
+    rm -rf "$cache/rootfs.tmp/var/cache/apt/"*.bin "$cache/rootfs.tmp/var/cache/apt/archives/"*.deb \
+      "$cache/rootfs.tmp/var/lib/apt/lists/"*
+    cat >"$cache/rootfs.tmp/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
     printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' \
       >"$cache/rootfs.tmp/etc/apt/apt.conf.d/90preflight-standin"
-    tar -C "$cache/rootfs.tmp" -cf "$cache/bookworm-minbase.tar.tmp" .
-    mv "$cache/bookworm-minbase.tar.tmp" "$cache/bookworm-minbase.tar"
-    rm -rf "$cache/rootfs.tmp"
+    tar -C "$cache/rootfs.tmp" -cf "$tar.tmp" .
+    mv "$tar.tmp" "$tar"
+    rm -rf "$cache/rootfs.tmp" "$cache"/bookworm-minbase.tar "$cache"/bookworm-minbase-v[0-9]*.tar.tmp
   fi
   say "importing $base"
   docker import --change 'CMD ["bash"]' --change 'ENV LANG=C.UTF-8' \
-    "$cache/bookworm-minbase.tar" "$base" >/dev/null
+    --change "LABEL preflight.standin.version=$version" "$tar" "$base" >/dev/null
 fi
 
 # name -> Dockerfile under e2e/standins
@@ -68,6 +83,8 @@ build() {
     say "$image exists and is not a stand-in: using it as it is"
     return 0
   fi
+  local before
+  before="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
   ctx="$(mktemp -d)"
   cp "$root/e2e/standins/"* "$ctx/"
   if [[ "$name" == deno ]]; then
@@ -77,6 +94,10 @@ build() {
   # The layer cache makes a rebuild of an unchanged stand-in a no-op.
   if docker build -q -f "$ctx/$name.Dockerfile" --build-arg "BASE=$base" -t "$image" "$ctx" >"$ctx/build.log" 2>&1; then
     say "$image ready"
+    # A stand-in it replaces, now untagged, is removed (when nothing uses it).
+    if [[ -n "$before" && "$before" != "$(docker image inspect --format '{{.Id}}' "$image")" ]]; then
+      docker rmi "$before" >/dev/null 2>&1 || true
+    fi
   else
     say "building $image failed:"
     tail -n 30 "$ctx/build.log" >&2
