@@ -21,7 +21,7 @@
 # The builder must skip the stage of the form not chosen: BuildKit does (the
 # default builder since Docker 23, and of Compose v2). The legacy builder
 # builds every stage before the target, so there PREFLIGHT_FORM=source still
-# runs `deno compile`; see docs/operations.md ("Building the images").
+# runs `deno compile` (README, Install).
 
 ARG DENO_IMAGE=denoland/deno:2.9.6
 ARG PYTHON_IMAGE=python:3.12-slim
