@@ -25,7 +25,9 @@ set -euo pipefail
 dir="${PREFLIGHT_ENGINE_DIR:-/var/lib/preflight-engine}"
 data="${PREFLIGHT_ENGINE_DATA:-/var/lib/docker}"
 host="${DOCKER_HOST:-unix:///var/run/docker.sock}"
-pidfile="$dir/dockerd.pid"
+# Our record of the daemon this script started (dockerd keeps its own pid
+# file beside it, which must not exist before it starts).
+pidfile="$dir/started-by-docker-engine-sh.pid"
 log="$dir/dockerd.log"
 
 say() { echo "docker-engine: $*" >&2; }
@@ -78,7 +80,7 @@ start() {
       --host "$host" \
       --data-root "$data" \
       --exec-root "$dir/exec" \
-      --pidfile "$pidfile" \
+      --pidfile "$dir/dockerd.pid" \
       --storage-driver=overlay2 \
       --exec-opt native.cgroupdriver=cgroupfs \
       ${PREFLIGHT_ENGINE_ARGS:-} \
