@@ -15,8 +15,10 @@
 #                          (default /var/lib/preflight-engine)
 #   PREFLIGHT_ENGINE_DATA  its --data-root (default /var/lib/docker, so images
 #                          built earlier on this machine are reused)
-#   PREFLIGHT_ENGINE_ARGS  extra dockerd arguments, e.g. for a second daemon
-#                          beside a running one: "--bridge=none --iptables=false"
+#   PREFLIGHT_ENGINE_ARGS  extra dockerd arguments. For a second daemon beside
+#                          a running one, NOT --bridge=none: dockerd then
+#                          deletes the host's docker0, which the first needs
+#                          (give it its own --bridge and --iptables=false)
 #   DOCKER_HOST            unix:///path/to.sock: the socket to use (default
 #                          /var/run/docker.sock)
 # Run as root (it installs packages and starts a daemon).
