@@ -1,25 +1,73 @@
-# syntax=docker/dockerfile:1
 #
-# Example backend image started by preflight instead of an entrypoint.sh.
-#   docker build -t preflight-example-backend:local .
-# Stage 1 compiles preflight into one self-contained binary; stage 2 is the
-# slim Python app image with that binary as ENTRYPOINT. Nothing on the start
-# path (ENTRYPOINT, CMD, HEALTHCHECK) needs a shell, nc, wget or curl.
+# Example backend image started by preflight instead of an entrypoint.sh, and
+# the preflight carrier image. Targets:
+#   app      (the default, last stage) the slim Python example backend with
+#            preflight at /usr/local/bin/preflight as its ENTRYPOINT
+#   carrier  FROM scratch, only /preflight, for
+#            COPY --from=IMAGE /preflight /usr/local/bin/preflight
+#
+#   docker build -t preflight-example-backend .
+#   docker build --target carrier -t preflight .
+#
+# PREFLIGHT_FORM chooses how preflight gets into the image:
+#   binary   (the default, what ships) one self-contained `deno compile` binary
+#   source   Deno, the cached sources and a one-line launcher that execs
+#            `deno run` with the compile task's permission flags, for hosts
+#            that cannot download Deno's compile runtime (`denort`). Same path,
+#            ENTRYPOINT and HEALTHCHECK; the carrier then holds the launcher
+#            and is of no use.
+# Base images are build arguments, the upstream images by default.
+#
+# The builder must skip the stage of the form not chosen: BuildKit does (the
+# default builder since Docker 23, and of Compose v2). The legacy builder
+# builds every stage before the target, so there PREFLIGHT_FORM=source still
+# runs `deno compile` (README, Install).
+
+ARG DENO_IMAGE=denoland/deno:2.9.6
+ARG PYTHON_IMAGE=python:3.12-slim
+ARG PREFLIGHT_FORM=binary
 
 # ---------------------------------------------------------------------------
-FROM denoland/deno:2.9.6 AS build
+FROM ${DENO_IMAGE} AS deno-deps
 WORKDIR /build
 # Dependencies first: this layer is reused until deno.json or deno.lock change.
 COPY deno.json deno.lock ./
 RUN ["deno", "install", "--frozen"]
 COPY src/ ./src/
+
+# ---------------------------------------------------------------------------
+FROM deno-deps AS preflight-binary
 # Same flags as the compile task, written out so the image does not depend on
 # where the task puts its output. The --include modules are imported by a
 # computed specifier (src/lazy.ts), which deno compile cannot see by itself.
-RUN ["deno", "compile", "--frozen", "-A", "--include", "src/commands/run.ts", "--include", "src/commands/wait.ts", "--include", "src/commands/migrate.ts", "--include", "src/commands/probe.ts", "--include", "src/commands/doctor.ts", "--include", "src/commands/restart.ts", "--include", "src/commands/version.ts", "--include", "src/commands/help.ts", "--include", "src/config/load_config.ts", "--include", "src/config/redact.ts", "--include", "src/log/setup_logging.ts", "--include", "src/log/logger.ts", "--include", "src/checks/tcp.ts", "--include", "src/checks/postgres.ts", "--include", "src/checks/redis.ts", "--include", "src/checks/http.ts", "--output", "/out/preflight", "src/main.ts"]
+RUN ["deno", "compile", "--frozen", "-A", "--include", "src/commands/run.ts", "--include", "src/commands/wait.ts", "--include", "src/commands/migrate.ts", "--include", "src/commands/probe.ts", "--include", "src/commands/doctor.ts", "--include", "src/commands/restart.ts", "--include", "src/commands/version.ts", "--include", "src/commands/help.ts", "--include", "src/config/load_config.ts", "--include", "src/config/redact.ts", "--include", "src/log/setup_logging.ts", "--include", "src/log/logger.ts", "--include", "src/checks/tcp.ts", "--include", "src/checks/postgres.ts", "--include", "src/checks/redis.ts", "--include", "src/checks/http.ts", "--output", "/out/usr/local/bin/preflight", "src/main.ts"]
 
 # ---------------------------------------------------------------------------
-FROM python:3.12-slim AS app
+FROM deno-deps AS preflight-source
+# Only what preflight runs: its sources, and a Deno cache holding exactly the
+# modules of src/ (lazily imported ones included) and their npm packages.
+ENV DENO_DIR=/out/opt/preflight/deno-dir
+RUN mkdir -p /out/opt/preflight /out/usr/local/bin \
+ && cp -r deno.json deno.lock src /out/opt/preflight/ \
+ && cd /out/opt/preflight \
+ && deno cache --frozen $(find src -name '*.ts' | sort) \
+ && cp "$(command -v deno)" /out/usr/local/bin/deno \
+ && printf '%s\n' '#!/bin/sh' \
+    'exec env DENO_DIR=/opt/preflight/deno-dir DENO_NO_UPDATE_CHECK=1 deno run --frozen --cached-only --no-prompt -A --config /opt/preflight/deno.json /opt/preflight/src/main.ts "$@"' \
+    >/out/usr/local/bin/preflight \
+ && chmod 755 /out/usr/local/bin/preflight \
+ && chmod -R a+rX /out
+
+# ---------------------------------------------------------------------------
+FROM preflight-${PREFLIGHT_FORM} AS preflight
+
+# ---------------------------------------------------------------------------
+FROM scratch AS carrier
+COPY --from=preflight /out/usr/local/bin/preflight /preflight
+ENTRYPOINT ["/preflight"]
+
+# ---------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS app
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -28,7 +76,8 @@ WORKDIR /app
 COPY examples/backend/requirements.txt ./
 RUN ["pip", "install", "--no-cache-dir", "-r", "requirements.txt"]
 RUN ["useradd", "--system", "--uid", "10001", "--no-create-home", "--shell", "/usr/sbin/nologin", "app"]
-COPY --from=build /out/preflight /usr/local/bin/preflight
+# /usr/local/bin/preflight (and, in the source form, Deno and the sources).
+COPY --from=preflight /out/ /
 # Owned by root and read-only for "app": the running process cannot modify its code.
 COPY examples/backend/ ./
 USER app

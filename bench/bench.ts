@@ -38,6 +38,7 @@ import {
   waitForIt,
   waitOn,
 } from "./waiters.ts";
+import { containersSection } from "./containers_section.ts";
 
 const PROJECT = new URL("..", import.meta.url).pathname;
 const EMPTY = new URL("./empty.ts", import.meta.url).pathname;
@@ -690,7 +691,15 @@ async function main(): Promise<void> {
       ((performance.now() - t0) / 1000).toFixed(0)
     } s.`,
   );
-  await Deno.writeTextFile(opts.out, report.markdown());
+  // The section "In containers" comes from bench/containers.ts (a Docker
+  // engine); it is kept as it is.
+  const kept = containersSection(
+    await Deno.readTextFile(opts.out).catch(() => ""),
+  );
+  await Deno.writeTextFile(
+    opts.out,
+    report.markdown() + (kept ? `\n${kept}` : ""),
+  );
   // In the project's Markdown style, so `deno fmt --check` stays green.
   const fmt = await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--quiet", opts.out],

@@ -407,6 +407,15 @@ async function shimDir(): Promise<string> {
     `#!/bin/sh\nexec ${preflightArgv().map(q).join(" ")} "$@"\n`,
     { mode: 0o755 },
   );
+  // "No docker on PATH", even where /usr/bin has docker and docker-compose
+  // (Debian's docker.io): the stack blocks run outside any Compose project.
+  for (const tool of ["docker", "docker-compose"]) {
+    await Deno.writeTextFile(
+      `${dir}/${tool}`,
+      `#!/bin/sh\necho "${tool}: not installed in the docs tests" >&2\nexit 127\n`,
+      { mode: 0o755 },
+    );
+  }
   return dir;
 }
 
@@ -544,6 +553,12 @@ Deno.test("the commands of docs/ run with the exit codes the docs give (offline 
 const README_COMMANDS: Record<string, string> = {
   "deno task demo": "run end to end by tests/demo_test.ts",
   "deno task test": "the suite this test is part of",
+  "docker build -t preflight-example-backend .":
+    "the app target, binary form: checked statically by tests/packaging_test.ts (deno compile cannot run here); deno task e2e builds and runs the same target in the source form",
+  "docker build --target carrier -t preflight .":
+    "the carrier target: checked statically by tests/packaging_test.ts (it holds the compiled binary)",
+  "docker build --build-arg PREFLIGHT_FORM=source .":
+    "built (through Compose, same build argument) and run on a real engine by deno task e2e",
 };
 
 Deno.test("README.md's shell commands are each run by a test or classified", () => {

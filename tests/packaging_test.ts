@@ -9,6 +9,10 @@ import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
 import { COMMAND_NAMES, LAZY_MODULES } from "../src/lazy.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { compileFlags } from "../scripts/compile_all.ts";
+
+/** The compile task's permission flags, which the source form's `deno run` takes. */
+const COMPILE_PERMISSIONS = compileFlags();
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
@@ -26,8 +30,19 @@ interface Instruction {
   line: number;
 }
 
-/** Instructions per stage (split at FROM); comments and continuations handled. */
+/**
+ * Instructions per stage (split at FROM); comments and continuations handled.
+ * The global ARGs (before the first FROM) are not part of any stage: see
+ * {@linkcode globalArgs}.
+ */
 function parseDockerfile(text: string): Instruction[][] {
+  return parseWithGlobals(text).stages;
+}
+
+function parseWithGlobals(
+  text: string,
+): { globals: Instruction[]; stages: Instruction[][] } {
+  const globals: Instruction[] = [];
   const stages: Instruction[][] = [];
   let current: Instruction | undefined;
   const lines = text.split("\n");
@@ -50,11 +65,65 @@ function parseDockerfile(text: string): Instruction[][] {
     }
     current.args = current.args.trim();
     if (current.keyword === "FROM") stages.push([]);
-    assert(stages.length > 0, `Dockerfile: ${current.keyword} before FROM`);
-    stages[stages.length - 1].push(current);
+    if (stages.length === 0) {
+      assert(
+        current.keyword === "ARG",
+        `Dockerfile: ${current.keyword} before FROM`,
+      );
+      globals.push(current);
+    } else stages[stages.length - 1].push(current);
     current = undefined;
   }
-  return stages;
+  return { globals, stages };
+}
+
+/** The global ARGs (before the first FROM) and their defaults. */
+function globalArgs(text: string): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  for (const i of parseWithGlobals(text).globals) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(i.args);
+    assert(m, `Dockerfile line ${i.line}: cannot parse ARG '${i.args}'`);
+    out.set(m[1], m[2]?.replace(/^"(.*)"$/, "$1"));
+  }
+  return out;
+}
+
+/** A FROM's image with the global ARGs' defaults substituted (what a build without --build-arg uses). */
+function resolveFrom(text: string, from: Instruction): string {
+  const args = globalArgs(text);
+  const image = from.args.split(/\s+/)[0];
+  return image.replace(
+    /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g,
+    (_, name) => args.get(name) ?? "",
+  );
+}
+
+/** The stage named `name` (FROM ... AS name). */
+function stageNamed(text: string, name: string): Instruction[] | undefined {
+  return parseDockerfile(text).find((st) =>
+    new RegExp(`\\s+AS\\s+${name}$`, "i").test(st[0].args)
+  );
+}
+
+/** The stage a FROM or COPY --from names, following `FROM <stage>` (with ARGs substituted) to the stage that does the work. */
+function resolveStage(text: string, name: string): Instruction[] | undefined {
+  let stage = stageNamed(text, name);
+  for (let hops = 0; stage && stage.length === 1 && hops < 5; hops++) {
+    // A stage that is only `FROM other-stage AS name` (the form choice).
+    const next = stageNamed(text, resolveFrom(text, stage[0]));
+    if (!next) break;
+    stage = next;
+  }
+  return stage;
+}
+
+/** The `deno compile` RUN of the stage as argv, and its --output. */
+function compileRun(stage: Instruction[] | undefined) {
+  const argv = stage?.filter((i) => i.keyword === "RUN")
+    .map((i) => execForm(i.args) ?? i.args.split(/\s+/))
+    .find((a) => a.includes("deno") && a.includes("compile"));
+  const at = argv?.indexOf("--output") ?? -1;
+  return { argv, output: at >= 0 ? argv![at + 1] : undefined };
 }
 
 /** The JSON array of an exec-form instruction, or undefined for shell form. */
@@ -81,7 +150,7 @@ type Check = (text: string) => string | undefined;
 const dockerfileChecks: Record<string, Check> = {
   denoImagePinned(df) {
     const from = parseDockerfile(df)[0]?.[0];
-    const image = from?.args.split(/\s+/)[0] ?? "";
+    const image = from ? resolveFrom(df, from) : "";
     return /^denoland\/deno:2\.9\.6(@sha256:[0-9a-f]{64})?$/.test(image)
       ? undefined
       : `build stage is '${image}', expected denoland/deno:2.9.6`;
@@ -89,26 +158,112 @@ const dockerfileChecks: Record<string, Check> = {
   finalStageSlimPython(df) {
     const stages = parseDockerfile(df);
     if (stages.length < 2) return "not a multi-stage build";
-    const image = stages.at(-1)![0].args.split(/\s+/)[0];
+    const image = resolveFrom(df, stages.at(-1)![0]);
     return /^python:3\.12-slim/.test(image)
       ? undefined
       : `final stage is '${image}', expected python:3.12-slim`;
   },
-  binaryCopiedFromBuild(df) {
-    const stages = parseDockerfile(df);
-    const buildRun = stages[0].filter((i) => i.keyword === "RUN")
-      .map((i) => execForm(i.args)?.join(" ") ?? i.args)
-      .find((cmd) => /\bdeno\b.*\bcompile\b/.test(cmd));
-    const output = buildRun && /--output[= ](\S+)/.exec(buildRun)?.[1];
-    if (!output) return "build stage does not deno compile with --output";
-    const copy = stages.at(-1)!.find((i) =>
-      i.keyword === "COPY" && /--from=\S+/.test(i.args) &&
-      i.args.trim().endsWith(" /usr/local/bin/preflight")
+  baseImagesAreBuildArgs(df) {
+    // Every base image that is not a stage or scratch comes from a global
+    // ARG, so a build can substitute (e.g. local stand-ins, a mirror).
+    const stageNames = new Set(
+      parseDockerfile(df).map((st) =>
+        /\s+AS\s+(\S+)$/i.exec(st[0].args)?.[1] ?? ""
+      ),
     );
-    if (!copy) return "no COPY --from=... /usr/local/bin/preflight";
-    return copy.args.split(/\s+/).includes(output)
+    for (const st of parseDockerfile(df)) {
+      const image = st[0].args.split(/\s+/)[0];
+      if (image === "scratch" || stageNames.has(resolveFrom(df, st[0]))) {
+        continue;
+      }
+      const m = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(image);
+      if (!m) {
+        return `line ${
+          st[0].line
+        }: base image '${image}' is not a build argument`;
+      }
+      const def = globalArgs(df).get(m[1]);
+      if (!def || !/^[a-z0-9./-]+:[\w.-]+$/.test(def)) {
+        return `ARG ${
+          m[1]
+        } has no upstream image as its default (got '${def}')`;
+      }
+    }
+    return undefined;
+  },
+  noSyntaxDirective(df) {
+    // `# syntax=` makes BuildKit pull a frontend image before anything else.
+    return /^#\s*syntax\s*=/im.test(
+        df.split("\n").filter((l) => l.startsWith("#")).join("\n"),
+      )
+      ? "a '# syntax=' directive (it pulls the frontend image)"
+      : undefined;
+  },
+  binaryCopiedFromBuild(df) {
+    // By default (the binary form), the stage `preflight` is the compile
+    // stage; the app copies its output tree so the binary lands at
+    // /usr/local/bin/preflight.
+    const { output } = compileRun(resolveStage(df, "preflight"));
+    if (!output) {
+      return "the default preflight stage does not deno compile with --output";
+    }
+    const copy = finalStage(df).find((i) =>
+      i.keyword === "COPY" && /--from=preflight\s/.test(i.args)
+    );
+    if (!copy) return "the final stage has no COPY --from=preflight";
+    const [src, dest] = copy.args.split(/\s+/).slice(1);
+    const lands = src.endsWith("/") && output.startsWith(src)
+      ? dest.replace(/\/$/, "") + "/" + output.slice(src.length)
+      : src === output
+      ? dest
+      : undefined;
+    return lands === "/usr/local/bin/preflight"
       ? undefined
-      : `COPY takes '${copy.args}', but the compiled binary is '${output}'`;
+      : `COPY takes '${copy.args}', the compiled binary '${output}' lands at '${lands}'`;
+  },
+  sourceFormSamePath(df) {
+    // The source form writes its launcher where the binary form writes the
+    // binary, and the launcher execs `deno run` with the compile task's
+    // permission flags.
+    const source = stageNamed(df, "preflight-source");
+    const { output } = compileRun(resolveStage(df, "preflight"));
+    if (!source || !output) return "no preflight-source or compile stage";
+    const text = source.map((i) => i.args).join("\n");
+    if (!text.includes(`>${output}`)) {
+      return `the source form does not write its launcher to '${output}'`;
+    }
+    const launcher = /'(exec [^']*)'/.exec(text)?.[1] ?? "";
+    const words = launcher.split(/\s+/);
+    if (!/\bdeno run\b/.test(launcher)) return `launcher is '${launcher}'`;
+    for (const flag of COMPILE_PERMISSIONS) {
+      if (!words.includes(flag)) {
+        return `launcher lacks the compile flag ${flag}`;
+      }
+    }
+    return /src\/main\.ts "\$@"$/.test(launcher)
+      ? undefined
+      : `launcher does not run src/main.ts with the arguments: '${launcher}'`;
+  },
+  carrierHoldsOnlyPreflight(df) {
+    const carrier = stageNamed(df, "carrier");
+    if (!carrier) return "no carrier stage";
+    if (!/^scratch\s/.test(carrier[0].args)) {
+      return "carrier is not FROM scratch";
+    }
+    const { output } = compileRun(resolveStage(df, "preflight"));
+    const copies = carrier.filter((i) =>
+      i.keyword === "COPY" || i.keyword === "ADD"
+    );
+    const others = carrier.slice(1).filter((i) =>
+      !["COPY", "ENTRYPOINT", "LABEL"].includes(i.keyword)
+    );
+    if (others.length) return `carrier also has ${others[0].keyword}`;
+    return copies.length === 1 &&
+        copies[0].args === `--from=preflight ${output} /preflight`
+      ? undefined
+      : `carrier copies '${
+        copies.map((c) => c.args).join("; ")
+      }', expected --from=preflight ${output} /preflight`;
   },
   entrypointExecRun(df) {
     const ep = lastOf(finalStage(df), "ENTRYPOINT");
@@ -197,11 +352,23 @@ const dockerfileBreaks: Record<string, (df: string) => string> = {
   denoImagePinned: (df) =>
     df.replace("denoland/deno:2.9.6", "denoland/deno:latest"),
   finalStageSlimPython: (df) =>
-    df.replace(/FROM python:3\.12-slim/, "FROM python:3.12"),
+    df.replace(/PYTHON_IMAGE=python:3\.12-slim/, "PYTHON_IMAGE=python:3.12"),
+  baseImagesAreBuildArgs: (df) =>
+    df.replace(
+      /^FROM \$\{PYTHON_IMAGE\} AS app$/m,
+      "FROM python:3.12-slim AS app",
+    ),
+  noSyntaxDirective: (df) => "# syntax=docker/dockerfile:1\n" + df,
   binaryCopiedFromBuild: (df) =>
-    df.replace(/ \/usr\/local\/bin\/preflight\n/, " /usr/bin/preflight\n"),
+    df.replace(
+      '"--output", "/out/usr/local/bin/preflight"',
+      '"--output", "/out/usr/bin/preflight"',
+    ),
+  sourceFormSamePath: (df) => df.replace(" --no-prompt -A ", " --no-prompt "),
+  carrierHoldsOnlyPreflight: (df) =>
+    df.replace(/^(FROM scratch AS carrier\n)/m, "$1COPY deno.json /\n"),
   entrypointExecRun: (df) =>
-    df.replace(/^ENTRYPOINT .*$/m, "ENTRYPOINT preflight run --"),
+    df.replace(/^ENTRYPOINT \["preflight".*$/m, "ENTRYPOINT preflight run --"),
   cmdExecUvicorn: (df) =>
     df.replace(/^CMD .*$/m, "CMD uvicorn app.main:app --host 0.0.0.0"),
   healthcheckExecProbe: (df) =>
@@ -229,8 +396,15 @@ const dockerfileBreaks: Record<string, (df: string) => string> = {
 const DOCKERFILE_NAMES: Record<string, string> = {
   denoImagePinned: "Dockerfile builds on the pinned denoland/deno:2.9.6 image",
   finalStageSlimPython: "Dockerfile final stage is python:3.12-slim",
+  baseImagesAreBuildArgs:
+    "Dockerfile takes its base images as build arguments, upstream images by default",
+  noSyntaxDirective: "Dockerfile has no '# syntax=' directive",
   binaryCopiedFromBuild:
     "Dockerfile copies the compiled binary from the build stage to /usr/local/bin/preflight",
+  sourceFormSamePath:
+    "Dockerfile source form puts a launcher running deno run with the compile flags at the same path",
+  carrierHoldsOnlyPreflight:
+    "Dockerfile carrier stage is FROM scratch holding only /preflight",
   entrypointExecRun:
     'Dockerfile ENTRYPOINT is exec-form ["preflight", "run", "--"]',
   cmdExecUvicorn: "Dockerfile CMD runs uvicorn in exec form",
@@ -669,9 +843,7 @@ for (const [key, check] of Object.entries(envChecks)) {
 Deno.test("the Dockerfile compiles with the compile task's flags (one place: deno.json)", async () => {
   const { compileTaskFlags } = await import("../scripts/compile_all.ts");
   const df = Deno.readTextFileSync(new URL("../Dockerfile", import.meta.url));
-  const compile = parseDockerfile(df)[0].filter((i) => i.keyword === "RUN")
-    .map((i) => execForm(i.args) ?? i.args.split(/\s+/))
-    .find((argv) => argv.includes("compile"));
+  const compile = compileRun(resolveStage(df, "preflight")).argv;
   assert(compile, "no deno compile in the build stage");
   const flags = compile.slice(compile.indexOf("compile") + 1, -1)
     .filter((w) => w !== "--frozen");

@@ -13,6 +13,8 @@ import { closedPort } from "./_servers.ts";
 const STANDIN_DIR =
   new URL("./fixtures/docker-standin/", import.meta.url).pathname;
 const SYSTEM_PATH = "/usr/bin:/bin";
+/** The container ID of the stand-in's backend. */
+const ID = "4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a";
 
 function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
@@ -110,6 +112,41 @@ Deno.test("restart waits past a stale healthy status until the service is health
   } finally {
     await Deno.remove(project, { recursive: true });
   }
+});
+
+Deno.test("restart falls back to docker-compose (Compose v1) where docker has no compose plugin", async () => {
+  await using docker = await standin("COMPOSE=v1\nHEALTHY_AFTER=2\n");
+  const r = await runPreflight(["restart", "--tail-lines", "5"], docker.env());
+  assertEquals(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`);
+  assert(r.stderr.includes("backend is healthy after the restart"), r.stderr);
+  const calls = await docker.calls();
+  assert(calls.includes("docker-compose restart backend"), calls.join("\n"));
+  assert(
+    calls.some((c) => c.startsWith("docker-compose ps --all -q backend")),
+    calls.join("\n"),
+  );
+  // v1's logs have no --since: each container's own docker logs.
+  const since = await docker.newStart();
+  assert(
+    calls.includes(`logs --timestamps --since ${since} --tail 5 ${ID}`),
+    `logs not asked since the new start ${since}:\n${calls.join("\n")}`,
+  );
+  assert(
+    r.stdout.includes(
+      "stack-backend-1  | INFO:     Application startup complete.",
+    ),
+    r.stdout,
+  );
+  assert(!r.stdout.includes("before the restart"), r.stdout);
+  assert(
+    /✓\s+Compose\s+cli\s+.*1\.29\.2 \(docker-compose v1\)/.test(r.stdout),
+    r.stdout,
+  );
+  assert(
+    /✓\s+Compose\s+service backend\s+running \(healthy\) · Up \d+ (seconds|minutes|hours) \(healthy\)/
+      .test(r.stdout),
+    r.stdout,
+  );
 });
 
 Deno.test("restart gives up after --timeout with the last health-check output (exit 1)", async () => {

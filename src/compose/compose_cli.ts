@@ -155,6 +155,43 @@ function shortArgs(args: readonly string[]): string {
   return out.slice(0, 3).join(" ");
 }
 
+/**
+ * Which Compose a `ComposeOptions` reaches: the v2 plugin (`docker compose`)
+ * or, where only it is installed (Debian 12), the v1 `docker-compose`
+ * executable. Found once per options object by {@linkcode composeVersion}.
+ */
+const composeFlavor = new WeakMap<ComposeOptions, "v2" | "v1">();
+
+/** The `docker-compose` (v1) executable beside `opts.docker`. */
+function composeV1(opts: ComposeOptions): ComposeOptions {
+  const docker = opts.docker ?? "docker";
+  return {
+    ...opts,
+    docker: docker.replace(/docker(\.exe)?$/i, "docker-compose$1"),
+  };
+}
+
+/** Runs `docker compose ARGS`, or `docker-compose ARGS` where only v1 exists. */
+async function runCompose(
+  opts: ComposeOptions,
+  args: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DockerResult> {
+  if (!composeFlavor.has(opts)) {
+    await composeVersion(opts, timeoutMs, signal);
+  }
+  if (composeFlavor.get(opts) === "v1") {
+    return await runDocker(
+      composeV1(opts),
+      composeArgv(opts, args).slice(1),
+      timeoutMs,
+      signal,
+    );
+  }
+  return await runDocker(opts, composeArgv(opts, args), timeoutMs, signal);
+}
+
 /** Runs a compose subcommand and fails on a non-zero exit. */
 async function compose(
   opts: ComposeOptions,
@@ -162,7 +199,7 @@ async function compose(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<DockerResult> {
-  const res = await runDocker(opts, composeArgv(opts, args), timeoutMs, signal);
+  const res = await runCompose(opts, args, timeoutMs, signal);
   if (res.code !== 0) {
     throw new DockerCommandError(
       `docker compose ${args[0]} failed (exit ${res.code})${
@@ -174,9 +211,10 @@ async function compose(
 }
 
 /**
- * The Compose version (from `docker compose version`), or
+ * The Compose version (from `docker compose version`, else from the v1
+ * `docker-compose version --short`, then marked "docker-compose v1"), or
  * {@linkcode ComposeUnavailableError} with the reason: no `docker` on PATH,
- * no compose plugin, or no answer in time.
+ * no compose plugin (and no docker-compose), or no answer in time.
  */
 export async function composeVersion(
   opts: ComposeOptions,
@@ -191,12 +229,35 @@ export async function composeVersion(
     throw new ComposeUnavailableError((e as Error).message);
   }
   if (res.code !== 0) {
-    throw new ComposeUnavailableError(
-      firstLine(res.stderr) || firstLine(res.stdout) ||
-        `docker compose version exited with code ${res.code}`,
-    );
+    const why = firstLine(res.stderr) || firstLine(res.stdout) ||
+      `docker compose version exited with code ${res.code}`;
+    const v1 = await composeV1Version(opts, timeoutMs, signal);
+    if (v1 === undefined) throw new ComposeUnavailableError(why);
+    composeFlavor.set(opts, "v1");
+    return `${v1} (docker-compose v1)`;
   }
+  composeFlavor.set(opts, "v2");
   return firstLine(res.stdout).replace(/^Docker Compose version\s+/i, "");
+}
+
+/** `docker-compose version --short`, or undefined when it cannot be run. */
+async function composeV1Version(
+  opts: ComposeOptions,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const res = await runDocker(
+      composeV1(opts),
+      ["version", "--short"],
+      timeoutMs,
+      signal,
+    );
+    const version = firstLine(res.stdout);
+    return res.code === 0 && /^\d+\.\d+/.test(version) ? version : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The project's containers (stopped ones included), optionally of one service. */
@@ -206,11 +267,69 @@ export async function listContainers(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<ComposeContainer[]> {
+  if (!composeFlavor.has(opts)) {
+    await composeVersion(opts, timeoutMs, signal);
+  }
+  if (composeFlavor.get(opts) === "v1") {
+    return await listContainersV1(opts, service, timeoutMs, signal);
+  }
   const args = ["ps", "--all", "--format", "json"];
   if (service !== undefined) args.push(service);
   const res = await compose(opts, args, timeoutMs, signal);
   try {
     return parseComposePs(res.stdout);
+  } catch (e) {
+    throw new DockerCommandError((e as Error).message);
+  }
+}
+
+/**
+ * The same list from Compose v1, which has no `ps --format json`: the IDs
+ * from `docker-compose ps --all -q`, then each container's name, service
+ * label, state and health from `docker inspect`.
+ */
+async function listContainersV1(
+  opts: ComposeOptions,
+  service: string | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ComposeContainer[]> {
+  const args = ["ps", "--all", "-q"];
+  if (service !== undefined) args.push(service);
+  const res = await compose(opts, args, timeoutMs, signal);
+  const ids = res.stdout.split(/\s+/).filter((id) => id !== "");
+  if (ids.length === 0) return [];
+  const inspected = await runDocker(
+    opts,
+    ["inspect", "--type", "container", ...ids],
+    timeoutMs,
+    signal,
+  );
+  if (inspected.code !== 0) {
+    throw new DockerCommandError(
+      `docker inspect failed (exit ${inspected.code})${
+        firstLine(inspected.stderr) ? `: ${firstLine(inspected.stderr)}` : ""
+      }`,
+    );
+  }
+  try {
+    const states = parseInspect(inspected.stdout);
+    const raw = JSON.parse(inspected.stdout) as {
+      Config?: { Labels?: Record<string, string> | null };
+    }[];
+    return states.map((s, i) => {
+      // A stopped container keeps its last health status; v2 shows none.
+      const health = s.status === "running" ? s.health?.status ?? "" : "";
+      return {
+        id: s.id,
+        name: s.name,
+        service: raw[i]?.Config?.Labels?.["com.docker.compose.service"] ?? "",
+        state: s.status,
+        health,
+        status: humanStatus(s.status, health, s.exitCode, s.startedMs),
+        exitCode: s.exitCode,
+      };
+    });
   } catch (e) {
     throw new DockerCommandError((e as Error).message);
   }
@@ -263,6 +382,41 @@ export async function serviceLogs(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<string> {
+  if (!composeFlavor.has(opts)) {
+    await composeVersion(opts, timeoutMs, signal);
+  }
+  if (composeFlavor.get(opts) === "v1") {
+    // v1's `logs` has no --since: each container's own `docker logs`,
+    // prefixed with its name as Compose does. Its stdout and stderr both
+    // hold log lines; their timestamps put them back in order.
+    const out: { at: string; line: string }[] = [];
+    for (const c of await listContainersV1(opts, service, timeoutMs, signal)) {
+      const res = await runDocker(
+        opts,
+        [
+          "logs",
+          "--timestamps",
+          "--since",
+          since,
+          "--tail",
+          String(tail),
+          c.id,
+        ],
+        timeoutMs,
+        signal,
+      );
+      for (const text of [res.stdout, res.stderr]) {
+        for (const l of text.split(/\r?\n/)) {
+          const m = /^(\S+) (.*)$/.exec(l);
+          if (m) {
+            out.push({ at: sortableTime(m[1]), line: `${c.name}  | ${m[2]}` });
+          }
+        }
+      }
+    }
+    out.sort((a, b) => a.at < b.at ? -1 : a.at > b.at ? 1 : 0);
+    return out.map((o) => o.line + "\n").join("");
+  }
   const res = await compose(
     opts,
     ["logs", "--no-color", "--since", since, "--tail", String(tail), service],
@@ -271,4 +425,34 @@ export async function serviceLogs(
   );
   // The lines are on stdout; stderr holds Compose's own warnings.
   return res.stdout;
+}
+
+/** An RFC 3339 time with its fraction padded to 9 digits, so that text order is time order. */
+function sortableTime(ts: string): string {
+  return ts.replace(
+    /(\d\d:\d\d:\d\d)(?:\.(\d+))?/,
+    (_, hms: string, frac = "") => `${hms}.${frac.padEnd(9, "0")}`,
+  );
+}
+
+/** Docker's human status ("Up 3 minutes (healthy)", "Exited (1)"), which v1 does not print as JSON. */
+function humanStatus(
+  state: string,
+  health: string,
+  exitCode: number,
+  startedMs: number,
+): string {
+  if (state === "running") {
+    const s = Math.max(0, Math.round((Date.now() - startedMs) / 1000));
+    const up = s < 60
+      ? `${s} seconds`
+      : s < 3600
+      ? `${Math.round(s / 60)} minutes`
+      : `${Math.round(s / 3600)} hours`;
+    return `Up ${up}${health ? ` (${health})` : ""}`;
+  }
+  if (state === "exited" || state === "restarting") {
+    return `${state[0].toUpperCase()}${state.slice(1)} (${exitCode})`;
+  }
+  return state ? `${state[0].toUpperCase()}${state.slice(1)}` : "";
 }

@@ -73,8 +73,12 @@ export async function composeReport(
   } catch (e) {
     const msg = scrub((e as Error).message);
     // Outside a Compose project there is nothing to report, and that is not
-    // a fault of the stack.
-    if (/no configuration file provided/i.test(msg)) {
+    // a fault of the stack (v2 and v1 say so differently).
+    if (
+      /no configuration file provided|find a suitable configuration file/i.test(
+        msg,
+      )
+    ) {
       lines.push(
         line("compose", "service", "skip", `no Compose project here: ${msg}`),
       );

@@ -4,6 +4,11 @@
 ``preflight doctor`` read. It answers 200 while the database is reachable,
 even when the start was degraded (wait timed out, migrations failed, Redis
 down: ``"status": "degraded"``), and 503 when the database is not reachable.
+
+For demonstrations and the end-to-end tests, ``HEALTH_FAIL_FILE`` names a
+file whose existence makes ``/health`` answer 503 (``"status": "failing"``)
+while the rest of the app keeps working: ``touch`` it to see a health check
+or preflight's watchdog react, remove it to recover. Unset: no effect.
 """
 
 from __future__ import annotations
@@ -122,9 +127,20 @@ def check_redis() -> str:
         return "error: " + _mask(str(exc) or type(exc).__name__, password)
 
 
+def forced_failure() -> bool:
+    """True while the file named by ``HEALTH_FAIL_FILE`` exists."""
+    path = os.environ.get("HEALTH_FAIL_FILE")
+    return bool(path) and os.path.exists(path)
+
+
 @app.get("/health")
 def health() -> JSONResponse:
     """Liveness and start status in one small JSON document."""
+    if forced_failure():
+        return JSONResponse(
+            {"status": "failing", "reason": "HEALTH_FAIL_FILE exists"},
+            status_code=503,
+        )
     database, revision = check_database()
     redis = check_redis()
     wait = os.environ.get("PREFLIGHT_WAIT") or "unknown"
