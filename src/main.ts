@@ -20,7 +20,9 @@ if (!probing) captureStartupState();
 const stop = new AbortController();
 const STOP_SIGNALS: [Deno.Signal, number][] = Deno.build.os === "windows"
   ? [["SIGINT", 2]]
-  : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]];
+  // SIGQUIT too: as PID 1 a signal without a handler is ignored, and the
+  // wait would run to its deadline.
+  : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1], ["SIGQUIT", 3]];
 const onStop = new Map<Deno.Signal, () => void>();
 for (const [sig, num] of STOP_SIGNALS) {
   const handler = probing

@@ -74,10 +74,13 @@ class Pid1 {
 }
 
 for (
-  const [sig, code] of [["SIGTERM", 143], ["SIGINT", 130], [
-    "SIGHUP",
-    129,
-  ]] as const
+  const [sig, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+    ["SIGHUP", 129],
+    // A PID 1 without a handler ignores SIGQUIT: preflight must listen.
+    ["SIGQUIT", 131],
+  ] as const
 ) {
   Deno.test(`as PID 1, ${sig} during the wait stops preflight promptly with exit ${code}`, async () => {
     const p = new Pid1(["wait", "--timeout", "60s", "tcp://127.0.0.1:1"]);
