@@ -103,3 +103,46 @@ Deno.test("probe answers 1, never 2, on bad input, and keeps its line under 4 Ki
     `${r.stderr.length} chars`,
   );
 });
+
+Deno.test("probe --json keeps each target's object under 4 KiB, even for a 10 KB URL answered with a 10 KB reason", async () => {
+  // A peer answering with a status line of 10 KB (the reason quotes it), for
+  // a URL with a 10 KB query.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(65536)).catch(() => null);
+      await conn.write(
+        new TextEncoder().encode(`XTTP/1.1 200 ${"\u0001".repeat(10_000)}`),
+      ).catch(() => {});
+      conn.close();
+    }
+  })().catch(() => {});
+  try {
+    const long = `http://127.0.0.1:${listener.addr.port}/health?q=${
+      "é".repeat(5000)
+    }`;
+    const r = await runPreflight([
+      "probe",
+      "--json",
+      long,
+      `tcp://127.0.0.1:${closedPort()}`,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 2, r.stdout.slice(0, 500));
+    for (const line of lines) {
+      const size = new TextEncoder().encode(line).length;
+      assert.ok(size < 4096, `an object of ${size} bytes`);
+      const o = JSON.parse(line);
+      assert.equal(o.ok, false);
+      assert.equal(typeof o.reason, "string");
+    }
+    assert.match(
+      JSON.parse(lines[0]).target,
+      /^http:\/\/127\.0\.0\.1:\d+\/health\?q=/,
+    );
+  } finally {
+    listener.close();
+    await serving;
+  }
+});

@@ -12,7 +12,7 @@ import {
   type OptionSpec,
 } from "../cli/options.ts";
 import type { Invocation } from "../cli/parse_args.ts";
-import { parseDuration } from "./duration.ts";
+import { durationExpectation, parseDuration } from "./duration.ts";
 import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
 
 /** Resolved option values. Durations are in milliseconds. */
@@ -127,7 +127,7 @@ export function parseOptionValue(
         throw new ConfigError(
           `Invalid ${source} '${
             shown(source, raw)
-          }': expected a duration such as 500ms, 10s, 2m, 1m30s or a number of seconds`,
+          }': expected ${durationExpectation(value)}`,
         );
       }
       return ms;
