@@ -280,3 +280,60 @@ Deno.test(
     });
   },
 );
+
+Deno.test("the watchdog's start period: an app that listens only after 1.5 s is not stopped for the refused checks before, and is once it fails after being healthy", async () => {
+  const { runPreflight } = await import("./_cli.ts");
+  await withDir(async (dir) => {
+    const app = `${dir}/app.py`;
+    // Refuses for 1.5 s (nothing listens), then healthy for 3 requests, then
+    // 503; records what it went through.
+    await Deno.writeTextFile(
+      app,
+      `import http.server, signal, sys, time
+port = int(sys.argv[1]); log = open(sys.argv[2], "a", buffering=1); n = [0]
+def stop(*_):
+    log.write("stopped\\n"); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+time.sleep(1.5)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        n[0] += 1
+        ok = n[0] <= 3
+        log.write("200\\n" if ok else "503\\n")
+        self.send_response(200 if ok else 503); self.end_headers()
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", port), H)
+log.write("listening\\n")
+server.serve_forever()
+`,
+    );
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    const r = await runPreflight([
+      "run",
+      "--no-wait",
+      "--no-migrate",
+      "--watchdog",
+      `http://127.0.0.1:${port}/health`,
+      "--watchdog-interval",
+      "200ms",
+      "--watchdog-failures",
+      "2",
+      "--",
+      PYTHON,
+      app,
+      String(port),
+      `${dir}/log`,
+    ], {}, { timeoutMs: 60_000 });
+    const log = (await Deno.readTextFile(`${dir}/log`)).split("\n");
+    assert.equal(r.code, 1, r.stderr);
+    // It lived to listen, served its healthy answers, and was stopped after
+    // two 503s in a row.
+    assert.deepEqual(log.slice(0, 4), ["listening", "200", "200", "200"]);
+    assert.equal(log.filter((l) => l === "503").length, 2, log.join(","));
+    assert.ok(log.includes("stopped"), log.join(","));
+    assert.match(r.stderr, /failed: .*refused.* \(start period: not counted\)/);
+    assert.match(r.stderr, /HTTP 503 .* \(2\/2\)/);
+  });
+});

@@ -228,6 +228,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: HANDOVER,
     help: "Consecutive watchdog failures that stop the app",
   },
+  {
+    name: "watchdog-start-period",
+    kind: "duration",
+    arg: "DURATION",
+    default: "60s",
+    commands: HANDOVER,
+    help:
+      "Until the first passing check, watchdog failures within this time from the app's start do not count (Docker's start_period)",
+  },
   // Reports
   {
     name: "json",

@@ -35,6 +35,7 @@ export interface Options {
   readonly watchdog?: string;
   readonly watchdogInterval: number;
   readonly watchdogFailures: number;
+  readonly watchdogStartPeriod: number;
   readonly json: boolean;
   readonly queue: readonly string[];
   readonly versionTable: string;
