@@ -310,22 +310,26 @@ server.serve_forever()
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
     l.close();
-    const r = await runPreflight([
-      "run",
-      "--no-wait",
-      "--no-migrate",
-      "--watchdog",
-      `http://127.0.0.1:${port}/health`,
-      "--watchdog-interval",
-      "200ms",
-      "--watchdog-failures",
-      "2",
-      "--",
-      PYTHON,
-      app,
-      String(port),
-      `${dir}/log`,
-    ], {}, { timeoutMs: 60_000 });
+    const r = await runPreflight(
+      [
+        "run",
+        "--no-wait",
+        "--no-migrate",
+        "--watchdog",
+        `http://127.0.0.1:${port}/health`,
+        "--watchdog-interval",
+        "200ms",
+        "--watchdog-failures",
+        "2",
+        "--",
+        PYTHON,
+        app,
+        String(port),
+        `${dir}/log`,
+      ],
+      {},
+      { timeoutMs: 60_000 },
+    );
     const log = (await Deno.readTextFile(`${dir}/log`)).split("\n");
     assert.equal(r.code, 1, r.stderr);
     // It lived to listen, served its healthy answers, and was stopped after

@@ -235,7 +235,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: "60s",
     commands: HANDOVER,
     help:
-      "Until the first passing check, watchdog failures within this time from the app's start do not count (Docker's start_period)",
+      "Until the app's first passing check, watchdog failures within this time do not count (Docker's start_period)",
   },
   // Reports
   {

@@ -126,9 +126,9 @@ export function parseOptionValue(
       }
       if (ms === undefined) {
         throw new ConfigError(
-          `Invalid ${source} '${
-            shown(source, raw)
-          }': expected ${durationExpectation(value)}`,
+          `Invalid ${source} '${shown(source, raw)}': expected ${
+            durationExpectation(value)
+          }`,
         );
       }
       return ms;
