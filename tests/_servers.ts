@@ -736,6 +736,8 @@ export interface FaultServer extends AsyncDisposable {
   readonly port: number;
   /** Number of connections accepted so far. */
   readonly accepted: number;
+  /** Resolves once `n` connections in all have been accepted. */
+  acceptedAtLeast(n: number): Promise<void>;
   /** Stops listening and closes every connection; waits for the handlers to end. */
   close(): Promise<void>;
 }
@@ -754,6 +756,7 @@ export function startFaultServer(
   const stop = new AbortController();
   let accepted = 0;
   let closing: Promise<void> | undefined;
+  const waiters: { n: number; resolve: () => void }[] = [];
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -803,6 +806,10 @@ export function startFaultServer(
     try {
       for await (const conn of listener) {
         accepted++;
+        for (const w of waiters.filter((w) => w.n <= accepted)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
         conns.add(conn);
         const task: Promise<void> = handle(conn)
           .catch(() => {}) // the peer went away, or close() closed it
@@ -840,6 +847,10 @@ export function startFaultServer(
     port,
     get accepted() {
       return accepted;
+    },
+    acceptedAtLeast(n) {
+      if (accepted >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
     },
     close,
     [Symbol.asyncDispose]: close,
