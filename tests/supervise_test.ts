@@ -341,3 +341,39 @@ server.serve_forever()
     assert.match(r.stderr, /HTTP 503 .* \(2\/2\)/);
   });
 });
+
+Deno.test("a supervised app starts with the signal state preflight was started with: nothing blocked, SIGPIPE default, inherited ignores kept", async () => {
+  const { preflightArgv } = await import("./_cli.ts");
+  const launch = new URL("./fixtures/launch.py", import.meta.url).pathname;
+  const out = await new Deno.Command(PYTHON, {
+    args: [
+      launch,
+      "--ignore",
+      "USR2",
+      "--",
+      ...preflightArgv(),
+      "run",
+      "--no-wait",
+      "--no-migrate",
+      "--supervise",
+      "--",
+      "/bin/cat",
+      "/proc/self/status",
+    ],
+    env: { PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const status = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const mask = (name: string) =>
+    BigInt(`0x${
+      /^(\w+):\s*([0-9a-f]+)$/m.exec(
+        status.split("\n").find((l) => l.startsWith(name + ":")) ?? "",
+      )?.[2] ?? "0"
+    }`);
+  assert.equal(mask("SigBlk"), 0n, status);
+  // Only SIGUSR2 (12), as inherited; not SIGPIPE, which the runtime ignores.
+  assert.equal(mask("SigIgn"), 1n << 11n, status);
+});

@@ -14,8 +14,11 @@ import { CMemory } from "./_c_memory.ts";
 import { execFailure } from "./exec_error.ts";
 import { startupState } from "./startup_state.ts";
 
-/** SIGKILL and SIGSTOP cannot change; 32 and 33 belong to glibc's threads. */
-const UNTOUCHABLE = new Set([9, 19, 32, 33]);
+/**
+ * SIGKILL and SIGSTOP cannot change. glibc's own 32 and 33 are listed for
+ * the child too: posix_spawn would otherwise leave them ignored in it.
+ */
+const UNTOUCHABLE = new Set([9, 19]);
 const SIGPIPE = 13;
 
 /** A sigset_t with the given signal numbers. */
