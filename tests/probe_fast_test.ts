@@ -390,8 +390,8 @@ Deno.test("the short cut gives up at the end of its window on a silent peer or a
         ?.targets;
       // A 3 s deadline: the window is FAST_WINDOW_MS, not the deadline.
       assert.equal(await probeHealthy(targets!, 3000), false);
-      // Generous bound for a loaded machine, still well under 3 s.
-      assert(performance.now() - t0 < FAST_WINDOW_MS + 1500);
+      // Generous bound for a loaded machine, still under the 3 s deadline.
+      assert(performance.now() - t0 < FAST_WINDOW_MS + 2200);
     }
   } finally {
     hang.close();

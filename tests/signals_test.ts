@@ -97,7 +97,8 @@ for (
     await p.waitFor("Waiting for tcp://127.0.0.1:1");
     const r = await p.kill(sig);
     assert.equal(r.code, code, p.err.join(""));
-    assert.ok(r.ms < 3000, `took ${Math.round(r.ms)} ms`);
+    // Liveness, not speed: the bug is a wait to the 60 s deadline.
+    assert.ok(r.ms < 10_000, `took ${Math.round(r.ms)} ms`);
   });
 }
 
@@ -190,7 +191,7 @@ Deno.test("as PID 1 in supervise mode, SIGTERM is forwarded to the app and prefl
   await p.waitFor("app-started");
   const r = await p.kill("SIGTERM");
   assert.equal(r.code, 143, p.err.join(""));
-  assert.ok(r.ms < 5000, `took ${Math.round(r.ms)} ms`);
+  assert.ok(r.ms < 10_000, `took ${Math.round(r.ms)} ms`);
 });
 
 Deno.test("the watchdog stops an app whose health URL starts failing, and preflight exits 1", async () => {
