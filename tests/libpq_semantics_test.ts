@@ -179,6 +179,19 @@ Deno.test("target_session_attrs decides readiness as libpq does, on a real prima
   }
 });
 
+Deno.test("without a user the check is pg_isready's, which ignores target_session_attrs (a standby is up), as pg_isready does", async () => {
+  await using servers = await primaryAndStandby();
+  const url =
+    `postgres://127.0.0.1:${servers.standby.port}/app?target_session_attrs=read-write`;
+  const out = await new Deno.Command("/usr/bin/pg_isready", {
+    args: ["-d", url],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(out.code, 0);
+  assertReady(await attempt(url), url);
+});
+
 Deno.test("run waits for the read-write server of DATABASE_URL, and migrates under a lock held on it, not on the standby listed first", async () => {
   await using servers = await primaryAndStandby();
   const { primary, standby } = servers;
