@@ -12,6 +12,7 @@ import { networkRows } from "./rows_network.ts";
 import { migrationRows } from "./rows_migrate.ts";
 import { handOverRows } from "./rows_handover.ts";
 import { signalRows } from "./rows_signals.ts";
+import { libpqRows } from "./rows_libpq.ts";
 import { disposeShared } from "./shared_postgres.ts";
 import { removeAllHostsEntries } from "./hosts_entry.ts";
 import { killAllProcesses } from "./preflight_process.ts";
@@ -119,6 +120,7 @@ async function main(): Promise<number> {
   }
   const all = [
     ...networkRows(),
+    ...libpqRows(),
     ...migrationRows(),
     ...handOverRows(),
     ...signalRows(),

@@ -29,6 +29,14 @@ export interface LaunchOptions {
   readonly pid1?: boolean;
   /** Hard limit before the harness kills the process; default 120 s. */
   readonly limitMs?: number;
+  /**
+   * A command that runs preflight as its last arguments (e.g. `unshare
+   * --net ... sh -c SCRIPT sh`), and how the report shows it.
+   */
+  readonly wrapper?: {
+    readonly argv: readonly string[];
+    readonly shown: string;
+  };
 }
 
 const UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"];
@@ -56,7 +64,11 @@ export function showCommand(
   const vars = Object.entries(opts.env ?? {}).map(([k, v]) =>
     `${k}=${shellWord(v)}`
   );
-  const pre = opts.pid1 ? [...UNSHARE] : [];
+  const pre = opts.pid1
+    ? [...UNSHARE]
+    : opts.wrapper
+    ? [opts.wrapper.shown]
+    : [];
   return mask(
     [...vars, ...pre, "preflight", ...args.map(shellWord)].join(" "),
   );
@@ -86,7 +98,11 @@ export class PreflightProcess implements AsyncDisposable {
     }
     this.command = showCommand(args, opts);
     this.#pid1Mode = opts.pid1 ?? false;
-    const argv = [...(opts.pid1 ? UNSHARE : []), ...preflightArgv(), ...args];
+    const argv = [
+      ...(opts.pid1 ? UNSHARE : opts.wrapper?.argv ?? []),
+      ...preflightArgv(),
+      ...args,
+    ];
     this.startedAt = performance.now();
     this.#child = new Deno.Command(argv[0], {
       args: argv.slice(1),

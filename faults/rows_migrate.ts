@@ -1,7 +1,9 @@
 /**
  * Rows of the migration step: the database stopped while a migration runs
- * (back in time, or never), the migration child killed by a signal, and
- * eight replicas racing to migrate the example backend with real Alembic.
+ * (back in time, or never), the migration child killed by a signal, eight
+ * replicas racing to migrate the example backend with real Alembic, and a
+ * wrapper's migrator stopped with its process group while the lock waits
+ * for it.
  */
 import { type PgServer, startPostgres } from "../tests/_servers.ts";
 import {
@@ -14,6 +16,7 @@ import {
 import { PreflightProcess, sleep } from "./preflight_process.ts";
 import { observe } from "./observe.ts";
 import { newSecret } from "./secrets.ts";
+import { sharedPostgres } from "./shared_postgres.ts";
 
 const BACKEND = new URL("../examples/backend", import.meta.url).pathname;
 
@@ -522,6 +525,158 @@ function raceRow(): FaultRow {
   };
 }
 
+const GROUP_RULE =
+  '"The command runs in its own process group; stop signals go to the group, and the lock is held until every process of the group has exited." Step 4: "a running migration child gets the signal (then SIGKILL after the stop timeout)".';
+
+/**
+ * A wrapper script (as `make migrate` or `npm run migrate` are) starting a
+ * Python migrator in the foreground; on SIGTERM the migrator takes 1.5 s
+ * to finish (or ignores it), then writes `done`.
+ */
+async function wrappedMigrator(
+  dir: string,
+  ignoreTerm: boolean,
+): Promise<string> {
+  await Deno.writeTextFile(
+    `${dir}/migrator.py`,
+    `import os, signal, sys, time
+d = sys.argv[1]; term = []
+signal.signal(signal.SIGTERM, signal.SIG_IGN if ${
+      ignoreTerm ? "True" : "False"
+    } else (lambda *_: term.append(1)))
+open(f"{d}/pid", "w").write(str(os.getpid()))
+print("migrator-started", file=sys.stderr, flush=True)
+t0 = time.time()
+while not term and time.time() - t0 < 20:
+    time.sleep(0.02)
+if term:
+    open(f"{d}/term", "w").write("term"); time.sleep(1.5)
+open(f"{d}/done", "w").write("done")
+`,
+  );
+  const wrapper = `${dir}/migrate.sh`;
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\n/usr/bin/python3 ${dir}/migrator.py ${dir}\n`,
+  );
+  await Deno.chmod(wrapper, 0o755);
+  return wrapper;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function groupStopRow(): FaultRow {
+  return {
+    id: "mig-group-stop-lock",
+    group: "Migrations",
+    scenario:
+      "SIGTERM to preflight (not PID 1) while a wrapper script's migrator runs; the migrator needs 1.5 s to finish; a second replica starts meanwhile",
+    expected:
+      "The migrator gets SIGTERM too; preflight exits 143 only after it has exited, holding the lock until then; the second replica migrates after it, never beside it.",
+    rule: GROUP_RULE,
+    async run() {
+      const shared = await sharedPostgres();
+      const url = await shared.database("group_stop");
+      const dir = await Deno.makeTempDir({ prefix: "preflight-faults-" });
+      try {
+        const wrapper = await wrappedMigrator(dir, false);
+        await using p = new PreflightProcess(
+          ["migrate", "--stop-timeout", "20s"],
+          { env: { DATABASE_URL: url, MIGRATE_CMD: wrapper } },
+        );
+        await p.waitFor("migrator-started");
+        const sentAt = await p.kill("SIGTERM");
+        await using second = new PreflightProcess(
+          ["migrate", "--timeout", "60s"],
+          {
+            env: {
+              DATABASE_URL: url,
+              MIGRATE_CMD:
+                `/bin/sh -c 'test -f ${dir}/done && echo after > ${dir}/second || echo during > ${dir}/second'`,
+            },
+          },
+        );
+        const exit = await p.exited;
+        const doneAtExit = await Deno.stat(`${dir}/done`).then(
+          () => true,
+          () => false,
+        );
+        const secondExit = await second.exited;
+        const secondSaw = (await Deno.readTextFile(`${dir}/second`).catch(() =>
+          "nothing"
+        )).trim();
+        const term = await Deno.stat(`${dir}/term`).then(
+          () => true,
+          () => false,
+        );
+        return observe(p, exit, {
+          keyLine: lastLine(p.stderr, /Stopped by|attempt/),
+          ms: p.startedAt + exit.ms - sentAt,
+          msLabel: "signal to exit",
+          checks: [
+            check("exit 143", exit.code === 143),
+            check("the migrator (a grandchild) got SIGTERM", term),
+            check("preflight exited only after the migrator", doneAtExit),
+            check(
+              `the second replica migrated after it (saw '${secondSaw}')`,
+              secondExit.code === 0 && secondSaw === "after",
+            ),
+          ],
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+  };
+}
+
+function groupKillRow(): FaultRow {
+  return {
+    id: "mig-group-kill",
+    group: "Migrations",
+    scenario:
+      "SIGTERM to preflight (not PID 1) while a wrapper script's migrator that ignores SIGTERM runs (--stop-timeout 500ms)",
+    expected:
+      "After the stop timeout the whole group gets SIGKILL; preflight exits 143 with no process of the migration left.",
+    rule: GROUP_RULE,
+    async run() {
+      const dir = await Deno.makeTempDir({ prefix: "preflight-faults-" });
+      try {
+        const wrapper = await wrappedMigrator(dir, true);
+        await using p = new PreflightProcess(
+          ["migrate", "--stop-timeout", "500ms"],
+          { env: { MIGRATE_CMD: wrapper } },
+        );
+        await p.waitFor("migrator-started");
+        const pid = Number(await Deno.readTextFile(`${dir}/pid`));
+        const sentAt = await p.kill("SIGTERM");
+        const exit = await p.exited;
+        const ms = p.startedAt + exit.ms - sentAt;
+        const left = alive(pid);
+        return observe(p, exit, {
+          keyLine: lastLine(p.stderr, /Stopped by|attempt/),
+          ms,
+          msLabel: "signal to exit",
+          checks: [
+            check("exit 143", exit.code === 143),
+            check("waited for the stop timeout", ms >= 450),
+            check(`the migrator (pid ${pid}) is gone`, !left),
+          ],
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+  };
+}
+
 /** Every migration-step row. */
 export function migrationRows(): FaultRow[] {
   return [
@@ -531,5 +686,7 @@ export function migrationRows(): FaultRow[] {
     childKilledOnceRow(),
     childKilledAlwaysRow(),
     raceRow(),
+    groupStopRow(),
+    groupKillRow(),
   ];
 }

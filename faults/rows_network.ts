@@ -1,8 +1,9 @@
 /**
  * Rows of the wait step against real servers and misbehaving peers:
  * transient faults (refused, accept-then-close, silent, slow, a name that
- * does not resolve yet, a standby, a restart, Redis LOADING) are retried until
- * the deadline; permanent ones (TLS) end the wait at once.
+ * does not resolve yet, a standby, a restart, Redis LOADING, an interim HTTP
+ * 103) are retried until the deadline or skipped; permanent ones (TLS, Redis
+ * DENIED) end the wait at once.
  */
 import {
   closedPort,
@@ -539,6 +540,125 @@ function redissWrongCaRow(): FaultRow {
   };
 }
 
+function httpEarlyHintsRow(): FaultRow {
+  return {
+    id: "http-103-early-hints",
+    group: "Wait: transient faults",
+    scenario:
+      "HTTP server answering 103 Early Hints, then 200 OK (scripted peer on loopback, separate TCP writes)",
+    expected: "The interim 103 is skipped; the final 200 decides: exit 0.",
+    rule:
+      '"http://...: a GET answers with a 2xx status [...]; interim 1xx responses are skipped"',
+    async run() {
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const serving = (async () => {
+        for await (const conn of listener) {
+          (async () => {
+            try {
+              await conn.read(new Uint8Array(4096));
+              const enc = new TextEncoder();
+              await conn.write(enc.encode(
+                "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n",
+              ));
+              await conn.write(
+                enc.encode("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+              );
+            } catch {
+              /* the client went away */
+            } finally {
+              conn.close();
+            }
+          })();
+        }
+      })().catch(() => {});
+      try {
+        const url = `http://127.0.0.1:${listener.addr.port}/health`;
+        await using p = new PreflightProcess([
+          "wait",
+          "--timeout",
+          "10s",
+          url,
+        ]);
+        const exit = await p.exited;
+        return observe(p, exit, {
+          keyLine: targetLine(p.stderr, url),
+          checks: [
+            check("exit 0", exit.code === 0),
+            check("ready", targetState(p.stderr, url) === "ready"),
+            check("never reported as HTTP 103", !/HTTP 103/.test(p.stderr)),
+          ],
+        });
+      } finally {
+        listener.close();
+        await serving;
+      }
+    },
+  };
+}
+
+function redisDeniedRow(): FaultRow {
+  const script = [
+    "ip link set lo up",
+    "ip addr add 10.200.0.1/32 dev lo",
+    "redis-server --port 6379 --save '' --appendonly no --protected-mode yes --loglevel warning >/dev/null 2>&1 &",
+    "until redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; do sleep 0.05; done",
+    '"$@"',
+  ].join("\n");
+  return {
+    id: "redis-denied-protected-mode",
+    group: "Wait: permanent failures",
+    scenario:
+      "Real Redis in protected mode (no password, client not on loopback: 10.200.0.1 in a network namespace of its own) answers DENIED",
+    expected:
+      "Permanent at once, like NOAUTH: exit non-zero long before the 60 s budget, with the server's DENIED message.",
+    rule: '"A Redis DENIED (protected mode) is permanent, like NOAUTH."',
+    async run() {
+      const url = "redis://10.200.0.1:6379";
+      await using p = new PreflightProcess(["wait", "--timeout", "60s", url], {
+        wrapper: {
+          // A PID namespace too, so Redis dies with it.
+          argv: [
+            "unshare",
+            "--net",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "/bin/sh",
+            "-c",
+            script,
+            "sh",
+          ],
+          shown:
+            "(unshare --net: redis-server --protected-mode yes on 10.200.0.1)",
+        },
+        limitMs: 90_000,
+      });
+      const exit = await p.exited;
+      return observe(p, exit, {
+        keyLine: targetLine(p.stderr, url),
+        checks: [
+          check("exit non-zero", exit.code !== 0),
+          check(
+            `at once (within ${
+              PERMANENT_WITHIN_MS / 1000
+            } s of the 60 s budget)`,
+            exit.ms < PERMANENT_WITHIN_MS,
+          ),
+          check(
+            "failed, not timed out",
+            targetState(p.stderr, url) === "failed",
+          ),
+          check(
+            "with the server's DENIED message",
+            /DENIED Redis is running in protected mode/.test(p.stderr),
+          ),
+        ],
+      });
+    },
+  };
+}
+
 /** Every wait-step row. */
 export function networkRows(): FaultRow[] {
   const tlsRule =
@@ -568,6 +688,7 @@ export function networkRows(): FaultRow[] {
     standbyRow(),
     restartRow(),
     redisLoadingRow(),
+    httpEarlyHintsRow(),
     tlsRow({
       id: "tls-require",
       scenario: "sslmode=require against a PostgreSQL serving TLS",
@@ -612,5 +733,6 @@ export function networkRows(): FaultRow[] {
       message: /SSL|TLS/,
     }),
     redissWrongCaRow(),
+    redisDeniedRow(),
   ];
 }

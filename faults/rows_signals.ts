@@ -1,5 +1,5 @@
 /**
- * SIGTERM, SIGINT and SIGHUP in every phase, with preflight as PID 1 of its
+ * SIGTERM, SIGINT, SIGHUP and SIGQUIT in every phase, with preflight as PID 1 of its
  * own PID namespace (as in a container, where a shell ignores SIGTERM):
  * during the wait, the lock wait, a migration, a retry delay, after a
  * supervised hand-over, and after an exec hand-over (the app is then PID 1).
@@ -16,7 +16,13 @@ import { PreflightProcess, sleep } from "./preflight_process.ts";
 import { observe } from "./observe.ts";
 import { holdMigrationLock, sharedPostgres } from "./shared_postgres.ts";
 
-const SIGNALS = [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]] as const;
+const SIGNALS = [
+  ["SIGTERM", 15],
+  ["SIGINT", 2],
+  ["SIGHUP", 1],
+  // A PID 1 without a handler ignores SIGQUIT: preflight must listen for it.
+  ["SIGQUIT", 3],
+] as const;
 type Sig = typeof SIGNALS[number][0];
 
 /** Advisory locks in the current database (pg_locks is cluster-wide). */
@@ -27,7 +33,7 @@ const ADVISORY_HERE =
 const PROMPT_MS = 5000;
 
 const BEFORE_RULE =
-  '"SIGTERM or SIGINT at any moment before the hand-over stops promptly: a running migration child gets the signal (then SIGKILL after the stop timeout), and preflight exits 128+N. This must also hold when preflight is PID 1." Exit codes: "128+N: stopped by signal N" (SIGHUP rows hold preflight to the same rule: the SPEC names SIGTERM and SIGINT, and a runtime or terminal may send SIGHUP).';
+  '"SIGTERM, SIGINT, SIGHUP or SIGQUIT at any moment before the hand-over stops promptly: a running migration child gets the signal (then SIGKILL after the stop timeout), and preflight exits 128+N. This must also hold when preflight is PID 1." Exit codes: "128+N: stopped by signal N".';
 
 /** What one phase needs: how to start, when to signal, what to verify. */
 interface PhaseRun {
@@ -148,7 +154,7 @@ const PHASES: Phase[] = [
       await Deno.writeTextFile(
         script,
         `#!/bin/sh
-for s in TERM INT HUP; do trap "echo SIG$s > ${dir}/got; exit 0" $s; done
+for s in TERM INT HUP QUIT; do trap "echo SIG$s > ${dir}/got; exit 0" $s; done
 echo migration-running >&2
 while :; do sleep 0.05; done
 `,
@@ -218,7 +224,7 @@ while :; do sleep 0.05; done
         128 + n
       } (128+N for a child killed by N).`,
     rule:
-      '"--supervise: the app runs as a child; SIGTERM, SIGINT, SIGHUP, [...] are forwarded; [...] preflight exits with the child\'s code, or 128+N if a signal N killed it"',
+      '"--supervise: the app runs as a child; SIGTERM, SIGINT, SIGHUP, SIGQUIT, [...] are forwarded; [...] preflight exits with the child\'s code, or 128+N if a signal N killed it"',
     code: (n) => 128 + n,
     setup: () =>
       Promise.resolve({
@@ -255,7 +261,7 @@ while :; do sleep 0.05; done
           "--",
           "/bin/sh",
           "-c",
-          'trap "exit 101" HUP; trap "exit 102" INT; trap "exit 115" TERM; echo app-ready >&2; while :; do sleep 0.1; done',
+          'trap "exit 101" HUP; trap "exit 102" INT; trap "exit 103" QUIT; trap "exit 115" TERM; echo app-ready >&2; while :; do sleep 0.1; done',
         ],
         ready: "app-ready",
         settleMs: 100,
@@ -438,7 +444,7 @@ function execNoHandlerRow(): FaultRow {
   };
 }
 
-/** Every signal row: each phase × SIGTERM, SIGINT, SIGHUP, and two app cases. */
+/** Every signal row: each phase × SIGTERM, SIGINT, SIGHUP, SIGQUIT, and two app cases. */
 export function signalRows(): FaultRow[] {
   const rows: FaultRow[] = [];
   for (const phase of PHASES) {

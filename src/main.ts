@@ -4,6 +4,7 @@
  * handler loaded on demand, so `probe` loads only what it uses.
  */
 import { captureStartupState } from "./handover/startup_state.ts";
+import { inheritedEnv } from "./handover/raw_process.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
 import type { CommandName } from "./cli/options.ts";
 import { importLazily, isCommand } from "./lazy.ts";
@@ -20,7 +21,9 @@ if (!probing) captureStartupState();
 const stop = new AbortController();
 const STOP_SIGNALS: [Deno.Signal, number][] = Deno.build.os === "windows"
   ? [["SIGINT", 2]]
-  : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1]];
+  // SIGQUIT too: as PID 1 a signal without a handler is ignored, and the
+  // wait would run to its deadline.
+  : [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1], ["SIGQUIT", 3]];
 const onStop = new Map<Deno.Signal, () => void>();
 for (const [sig, num] of STOP_SIGNALS) {
   const handler = probing
@@ -89,7 +92,12 @@ async function main(): Promise<number> {
     const { loadConfig } = await importLazily<
       typeof import("./config/load_config.ts")
     >("config/load_config.ts");
-    const config = await loadConfig(Deno.args, Deno.env.toObject());
+    // The environment as inherited, variables that are not UTF-8 included
+    // (handover/raw_process.ts); probe never hands over.
+    const config = await loadConfig(
+      Deno.args,
+      probing ? Deno.env.toObject() : inheritedEnv(),
+    );
     command = config.command;
     const wantsHelp = config.options.help && command !== "help";
     if (wantsHelp) command = "help";

@@ -338,6 +338,21 @@ export interface PostgresOptions {
   startDelayMs?: number;
   /** An extra database to create (owned by `postgres`). */
   database?: string;
+  /**
+   * pg_hba.conf lines for TCP clients, replacing the `host all all ...`
+   * lines of `auth` (Unix-socket logins stay `trust`).
+   */
+  hba?: string[];
+  /** Extra postgresql.conf lines, e.g. `log_connections = on`. */
+  conf?: string[];
+  /** False: no TCP listener at all, only the Unix socket in `socketDir`. */
+  listenTcp?: boolean;
+  /**
+   * Make this server a streaming hot standby of `primary` (`pg_basebackup
+   * -R`, `hot_standby = on`): it answers logins, read-only. Its password and
+   * databases are the primary's.
+   */
+  replicaOf?: PgServer;
 }
 
 /** A running throwaway PostgreSQL 15 cluster. */
@@ -445,7 +460,27 @@ export async function startPostgres(
   let delayTimer: ReturnType<typeof setTimeout> | undefined;
 
   try {
-    await run("cp", ["-a", template, dataDir]);
+    if (opts.replicaOf) {
+      const primary = opts.replicaOf;
+      await run(`${PG_BIN}/pg_basebackup`, [
+        "-D",
+        dataDir,
+        "-R",
+        "-X",
+        "stream",
+        "-h",
+        primary.socketDir,
+        "-p",
+        String(primary.port),
+        "-U",
+        PG_USER,
+        "--no-sync",
+      ], { asPostgres: true });
+      // Its own settings below, not the copied ones of the primary.
+      await Deno.remove(`${dataDir}/postmaster.pid`).catch(() => {});
+    } else {
+      await run("cp", ["-a", template, dataDir]);
+    }
     await Deno.writeTextFile(logFile, "");
     await Deno.chown(logFile, owner.uid, owner.gid);
 
@@ -472,22 +507,30 @@ export async function startPostgres(
       `${dataDir}/pg_hba.conf`,
       [
         "local all all trust",
-        `host all all 127.0.0.1/32 ${method}`,
-        `host all all ::1/128 ${method}`,
+        // For pg_basebackup of a standby (replicaOf).
+        "local replication all trust",
+        ...(opts.hba ?? [
+          `host all all 127.0.0.1/32 ${method}`,
+          `host all all ::1/128 ${method}`,
+        ]),
         "",
       ].join("\n"),
     );
-    await Deno.writeTextFile(
-      `${dataDir}/postgresql.conf`,
-      "\ninclude 'preflight_test.conf'\n",
-      { append: true },
-    );
+    if (!opts.replicaOf) {
+      await Deno.writeTextFile(
+        `${dataDir}/postgresql.conf`,
+        "\ninclude 'preflight_test.conf'\n",
+        { append: true },
+      );
+    }
 
     const writeConf = () =>
       Deno.writeTextFile(
         `${dataDir}/preflight_test.conf`,
         [
-          `listen_addresses = '${ipv6 ? "127.0.0.1,::1" : "127.0.0.1"}'`,
+          `listen_addresses = '${
+            opts.listenTcp === false ? "" : ipv6 ? "127.0.0.1,::1" : "127.0.0.1"
+          }'`,
           `port = ${port}`,
           `unix_socket_directories = ${confValue(dir)}`,
           "fsync = off",
@@ -497,6 +540,8 @@ export async function startPostgres(
           "shared_buffers = 16MB",
           "max_connections = 40",
           ...(opts.standby ? ["hot_standby = off"] : []),
+          ...(opts.replicaOf ? ["hot_standby = on"] : []),
+          ...(opts.conf ?? []),
           ...ssl,
           "",
         ].join("\n"),
@@ -513,7 +558,7 @@ export async function startPostgres(
     if (opts.database) {
       setup.push(`CREATE DATABASE ${sqlIdent(opts.database)};`);
     }
-    if (setup.length > 0) {
+    if (setup.length > 0 && !opts.replicaOf) {
       const { stdout, stderr } = await run(
         `${PG_BIN}/postgres`,
         ["--single", "-D", dataDir, "-c", "fsync=off", "postgres"],
@@ -691,6 +736,8 @@ export interface FaultServer extends AsyncDisposable {
   readonly port: number;
   /** Number of connections accepted so far. */
   readonly accepted: number;
+  /** Resolves once `n` connections in all have been accepted. */
+  acceptedAtLeast(n: number): Promise<void>;
   /** Stops listening and closes every connection; waits for the handlers to end. */
   close(): Promise<void>;
 }
@@ -709,6 +756,7 @@ export function startFaultServer(
   const stop = new AbortController();
   let accepted = 0;
   let closing: Promise<void> | undefined;
+  const waiters: { n: number; resolve: () => void }[] = [];
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -758,6 +806,10 @@ export function startFaultServer(
     try {
       for await (const conn of listener) {
         accepted++;
+        for (const w of waiters.filter((w) => w.n <= accepted)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
         conns.add(conn);
         const task: Promise<void> = handle(conn)
           .catch(() => {}) // the peer went away, or close() closed it
@@ -795,6 +847,10 @@ export function startFaultServer(
     port,
     get accepted() {
       return accepted;
+    },
+    acceptedAtLeast(n) {
+      if (accepted >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
     },
     close,
     [Symbol.asyncDispose]: close,

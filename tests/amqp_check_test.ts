@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
 import { amqpCheck, amqpFacts, parseAmqpUrl } from "../src/checks/amqp.ts";
 import { tcpCheck } from "../src/checks/tcp.ts";
-import type { Target } from "../src/checks/target.ts";
+import { parseTarget } from "../src/checks/target.ts";
 import { rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -76,15 +76,7 @@ async function assertPermanent(
 
 /** A TCP-only check of a port: what `nc -z` (or wait4x's TCP checker) reports. */
 function tcpOnly(port: number) {
-  const target = {
-    url: `tcp://127.0.0.1:${port}`,
-    id: `tcp://127.0.0.1:${port}`,
-    scheme: "tcp",
-    host: "127.0.0.1",
-    port,
-    path: "",
-    params: new URLSearchParams(),
-  } satisfies Target;
+  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
   return tcpCheck(target, {});
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { httpCheck } from "../src/checks/http.ts";
+import { httpCheck, httpGet } from "../src/checks/http.ts";
 import { createCheck } from "../src/checks/registry.ts";
 import { parseTarget } from "../src/checks/target.ts";
 import { createTlsFiles } from "./_redis.ts";
@@ -294,4 +294,91 @@ Deno.test("http check is built by the registry for http and https URLs", async (
   );
   assert.equal(check.id, `http://127.0.0.1:${srv.port}/503`);
   await check.check(AbortSignal.timeout(10_000));
+});
+
+/**
+ * A scripted HTTP peer: reads the request, then writes each part as its own
+ * TCP write (waiting for the previous one to be sent), then closes.
+ */
+function scriptedPeer(parts: string[]): { port: number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tasks = new Set<Promise<void>>();
+  const loop = (async () => {
+    for await (const conn of listener) {
+      const t = (async () => {
+        try {
+          await conn.read(new Uint8Array(4096));
+          for (const p of parts) await conn.write(new TextEncoder().encode(p));
+        } catch {
+          /* the client went away */
+        } finally {
+          conn.close();
+        }
+      })();
+      tasks.add(t);
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await loop;
+      await Promise.all(tasks);
+    },
+  };
+}
+
+Deno.test("http check skips interim 1xx responses (103 Early Hints, 100 Continue): the final status decides", async () => {
+  const early =
+    "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\n\r\n";
+  const cont = "HTTP/1.1 100 Continue\r\n\r\n";
+  const ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  const busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+  // In one write, and in separate writes (the final head arrives later).
+  for (const parts of [[early + ok], [early, ok], [cont, early, ok]]) {
+    await using peer = scriptedPeer(parts);
+    assert.equal(
+      await attempt(`http://127.0.0.1:${peer.port}/health`),
+      undefined,
+      JSON.stringify(parts),
+    );
+  }
+  {
+    await using peer = scriptedPeer([early, busy]);
+    assertNotReady(
+      await attempt(`http://127.0.0.1:${peer.port}/health`),
+      /HTTP 503/,
+    );
+  }
+  {
+    // Only an interim answer, then the connection closes: no final status.
+    await using peer = scriptedPeer([early]);
+    assertNotReady(
+      await attempt(`http://127.0.0.1:${peer.port}/health`),
+      /closed .* before (a final|an) HTTP response/,
+    );
+  }
+  {
+    // --http-status cannot make an interim answer count.
+    await using peer = scriptedPeer([early, busy]);
+    assertNotReady(
+      await attempt(`http://127.0.0.1:${peer.port}/health`, [103]),
+      /HTTP 503/,
+    );
+  }
+});
+
+Deno.test("httpGet reads the final response's body after an interim 103, as doctor uses it", async () => {
+  await using peer = scriptedPeer([
+    "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n",
+    'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"ok"}',
+  ]);
+  const res = await httpGet(
+    parseTarget(`http://127.0.0.1:${peer.port}/health`, "test"),
+    AbortSignal.timeout(10_000),
+    1024,
+  );
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.equal(new TextDecoder().decode(res.body), '{"status":"ok"}');
 });

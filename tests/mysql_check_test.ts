@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
 import { mysqlCheck, mysqlFacts, parseMysqlUrl } from "../src/checks/mysql.ts";
 import { tcpCheck } from "../src/checks/tcp.ts";
-import type { Target } from "../src/checks/target.ts";
+import { parseTarget } from "../src/checks/target.ts";
 import { mariaDbMissing, startMariaDb } from "./_mariadb.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -70,15 +70,7 @@ async function assertPermanent(
 
 /** A TCP-only check of the same port, for contrast (what `nc -z` reports). */
 async function tcpReady(port: number): Promise<boolean> {
-  const target = {
-    url: `tcp://127.0.0.1:${port}`,
-    id: `tcp://127.0.0.1:${port}`,
-    scheme: "tcp",
-    host: "127.0.0.1",
-    port,
-    path: "",
-    params: new URLSearchParams(),
-  } satisfies Target;
+  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
   try {
     await tcpCheck(target, {}).check(AbortSignal.timeout(5000));
     return true;

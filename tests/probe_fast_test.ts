@@ -392,8 +392,8 @@ Deno.test("the short cut gives up at the end of its window on a silent peer or a
         ?.targets;
       // A 3 s deadline: the window is FAST_WINDOW_MS, not the deadline.
       assert.equal(await probeHealthy(targets!, 3000), false);
-      // Generous bound for a loaded machine, still well under 3 s.
-      assert(performance.now() - t0 < FAST_WINDOW_MS + 1500);
+      // Generous bound for a loaded machine, still under the 3 s deadline.
+      assert(performance.now() - t0 < FAST_WINDOW_MS + 2200);
     }
   } finally {
     hang.close();
@@ -441,17 +441,18 @@ Deno.test("probe through the CLI: SIGTERM ends it at once with exit 1 (probe ans
   await using silent = startFaultServer("silent");
   const child = cliCommand([`http://127.0.0.1:${silent.port}/health`])
     .spawn();
-  // Give it time to start and reach the full probe, then stop it.
-  await new Promise((r) => setTimeout(r, 1000));
+  // Once the full probe is running (its connection is the second, after
+  // the short cut's), stop it.
+  await silent.acceptedAtLeast(2);
   const stoppedAt = performance.now();
   child.kill("SIGTERM");
   const out = await child.output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1, stderr);
   assert.match(stderr, /probe: stopped by SIGTERM/);
-  // At once, not at the 3 s deadline (2 s away).
+  // At once, not at the 3 s deadline (more than 2.5 s away).
   const ms = performance.now() - stoppedAt;
-  assert(ms < 1500, `exited ${ms} ms after SIGTERM`);
+  assert(ms < 2000, `exited ${ms} ms after SIGTERM`);
 });
 
 Deno.test("probe through the CLI: when the short cut declines, the message is the full probe's own, target by target", async () => {

@@ -109,3 +109,73 @@ Deno.test("probe answers 1, never 2, on bad input, and keeps its line under 4 Ki
     `${r.stderr.length} chars`,
   );
 });
+
+Deno.test("probe --json keeps each target's object under 4 KiB, even for a 10 KB URL answered with a 10 KB reason", async () => {
+  // A peer answering with a status line of 10 KB (the reason quotes it), for
+  // a URL with a 10 KB query.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(65536)).catch(() => null);
+      await conn.write(
+        new TextEncoder().encode(`XTTP/1.1 200 ${"\u0001".repeat(10_000)}`),
+      ).catch(() => {});
+      conn.close();
+    }
+  })().catch(() => {});
+  try {
+    const long = `http://127.0.0.1:${listener.addr.port}/health?q=${
+      "é".repeat(5000)
+    }`;
+    const r = await runPreflight([
+      "probe",
+      "--json",
+      long,
+      `tcp://127.0.0.1:${closedPort()}`,
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 2, r.stdout.slice(0, 500));
+    for (const line of lines) {
+      const size = new TextEncoder().encode(line).length;
+      assert.ok(size < 4096, `an object of ${size} bytes`);
+      const o = JSON.parse(line);
+      assert.equal(o.ok, false);
+      assert.equal(typeof o.reason, "string");
+    }
+    assert.match(
+      JSON.parse(lines[0]).target,
+      /^http:\/\/127\.0\.0\.1:\d+\/health\?q=/,
+    );
+  } finally {
+    listener.close();
+    await serving;
+  }
+});
+
+Deno.test("probe's deadline counts from the command's start, shared with the short cut: with 100 ms of 3 s left, a silent peer ends it then, not 3 s later", async () => {
+  const { loadConfig } = await import("../src/config/load_config.ts");
+  const { probe } = await import("../src/commands/probe.ts");
+  await using silent = startFaultServer("silent");
+  const config = await loadConfig([
+    "probe",
+    "--json",
+    `http://127.0.0.1:${silent.port}/health`,
+  ], {});
+  let out = "";
+  const t0 = performance.now();
+  const code = await probe({
+    config,
+    signal: new AbortController().signal,
+    // As main.ts passes it: 2.9 s of the 3 s deadline already spent.
+    startedAt: t0 - 2900,
+    stdout: (text) => out += text,
+  });
+  const ms = performance.now() - t0;
+  assert.equal(code, 1);
+  assert.equal(JSON.parse(out).ok, false);
+  // A deadline of its own would take the full 3 s (timers never fire
+  // early); the shared one ends after about 0.1 s. The bound is generous
+  // for a busy machine and still below 3 s.
+  assert.ok(ms < 2600, `took ${Math.round(ms)} ms`);
+});

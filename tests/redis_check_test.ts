@@ -13,6 +13,7 @@ import { parseTarget } from "../src/checks/target.ts";
 import { redisSupportsTls, startRedis } from "./_redis.ts";
 import { closedPort, startFaultServer } from "./_servers.ts";
 import { startFakeRedis } from "./_fake_redis.ts";
+import { preflightArgv } from "./_cli.ts";
 
 const PASSWORD = "pa55-w0rd-Secret";
 
@@ -326,5 +327,67 @@ Deno.test({
     assertNotReady(await attempt(`redis://127.0.0.1:${secure.port}`, 2000));
     await using plain = await startRedis();
     assertNotReady(await attempt(`rediss://127.0.0.1:${plain.port}`, 2000));
+  },
+});
+
+/** Root may create network namespaces (`unshare --net`). */
+const CAN_UNSHARE_NET = Deno.build.os === "linux" && Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "wait reports a real Redis in protected mode (DENIED) as a permanent failure at once, not a wait to the deadline",
+  ignore: !CAN_UNSHARE_NET,
+  async fn() {
+    // Protected mode refuses clients that are not on loopback: in a network
+    // namespace of its own, 10.200.0.1 on lo is such an address, and no
+    // traffic leaves the namespace.
+    const script = [
+      "ip link set lo up",
+      "ip addr add 10.200.0.1/32 dev lo",
+      `redis-server --port 6379 --save '' --appendonly no --protected-mode yes --loglevel warning >/dev/null 2>&1 &`,
+      "until redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; do sleep 0.05; done",
+      '"$@"',
+      "code=$?",
+      "kill $!",
+      "exit $code",
+    ].join("\n");
+    const [deno, ...pre] = preflightArgv();
+    const child = new Deno.Command("unshare", {
+      // A PID namespace too: when the test kills unshare, everything in it
+      // (Redis included) dies with it.
+      args: [
+        "--net",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        "/bin/sh",
+        "-c",
+        script,
+        "sh",
+        deno,
+        ...pre,
+        "wait",
+        "--timeout",
+        "60s",
+        "redis://10.200.0.1:6379",
+      ],
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // A wait to the 60 s deadline is the bug: stop it well before.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.notEqual(out.code, 0, stderr);
+    assert.notEqual(out.code, 137, `waited for the deadline:\n${stderr}`);
+    assert.match(
+      stderr,
+      /✗ redis:\/\/10\.200\.0\.1:6379: .*DENIED Redis is running in protected mode/,
+    );
+    assert.doesNotMatch(stderr, /not ready after/);
   },
 });

@@ -206,6 +206,11 @@ Deno.test("run exits 127 for a missing migration command and for a missing app, 
   });
   assert.equal(r.code, 127, r.stderr);
   assert.match(r.stderr, /no-such-migrator/);
+  // Reported before anything: not one startup marker was printed.
+  assert.doesNotMatch(
+    r.stderr,
+    /={10}|Waiting for|Running database migrations/,
+  );
   r = await runPreflight([
     "run",
     "--no-wait",

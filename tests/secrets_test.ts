@@ -122,3 +122,21 @@ Deno.test("no password or secret variable appears in any output, in text or JSON
   }
   assert.equal(seen, 30);
 });
+
+Deno.test("a URL's password is masked wherever it appears, not only in its URL (it is registered as a secret when the URL is parsed)", async () => {
+  // The same word as a host name of another target: only the registration
+  // of the first target's password can mask it there.
+  const word = "hunter2-pass-7f3a";
+  const r = await runPreflight([
+    "wait",
+    "--timeout",
+    "1s",
+    "--log-level",
+    "debug",
+    `postgres://app:${word}@127.0.0.1:${closedPort()}/app`,
+    `tcp://${word}:5432`,
+  ]);
+  assert.equal(r.code, 124, r.stderr);
+  assert.match(r.stderr, /tcp:\/\/\*\*\*:5432/);
+  assert.ok(!r.stderr.includes(word), r.stderr);
+});

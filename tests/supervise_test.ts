@@ -280,3 +280,100 @@ Deno.test(
     });
   },
 );
+
+Deno.test("the watchdog's start period: an app that listens only after 1.5 s is not stopped for the refused checks before, and is once it fails after being healthy", async () => {
+  const { runPreflight } = await import("./_cli.ts");
+  await withDir(async (dir) => {
+    const app = `${dir}/app.py`;
+    // Refuses for 1.5 s (nothing listens), then healthy for 3 requests, then
+    // 503; records what it went through.
+    await Deno.writeTextFile(
+      app,
+      `import http.server, signal, sys, time
+port = int(sys.argv[1]); log = open(sys.argv[2], "a", buffering=1); n = [0]
+def stop(*_):
+    log.write("stopped\\n"); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+time.sleep(1.5)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        n[0] += 1
+        ok = n[0] <= 3
+        log.write("200\\n" if ok else "503\\n")
+        self.send_response(200 if ok else 503); self.end_headers()
+    def log_message(self, *a): pass
+server = http.server.HTTPServer(("127.0.0.1", port), H)
+log.write("listening\\n")
+server.serve_forever()
+`,
+    );
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    const r = await runPreflight(
+      [
+        "run",
+        "--no-wait",
+        "--no-migrate",
+        "--watchdog",
+        `http://127.0.0.1:${port}/health`,
+        "--watchdog-interval",
+        "200ms",
+        "--watchdog-failures",
+        "2",
+        "--",
+        PYTHON,
+        app,
+        String(port),
+        `${dir}/log`,
+      ],
+      {},
+      { timeoutMs: 60_000 },
+    );
+    const log = (await Deno.readTextFile(`${dir}/log`)).split("\n");
+    assert.equal(r.code, 1, r.stderr);
+    // It lived to listen, served its healthy answers, and was stopped after
+    // two 503s in a row.
+    assert.deepEqual(log.slice(0, 4), ["listening", "200", "200", "200"]);
+    assert.equal(log.filter((l) => l === "503").length, 2, log.join(","));
+    assert.ok(log.includes("stopped"), log.join(","));
+    assert.match(r.stderr, /failed: .*refused.* \(start period: not counted\)/);
+    assert.match(r.stderr, /HTTP 503 .* \(2\/2\)/);
+  });
+});
+
+Deno.test("a supervised app starts with the signal state preflight was started with: nothing blocked, SIGPIPE default, inherited ignores kept", async () => {
+  const { preflightArgv } = await import("./_cli.ts");
+  const launch = new URL("./fixtures/launch.py", import.meta.url).pathname;
+  const out = await new Deno.Command(PYTHON, {
+    args: [
+      launch,
+      "--ignore",
+      "USR2",
+      "--",
+      ...preflightArgv(),
+      "run",
+      "--no-wait",
+      "--no-migrate",
+      "--supervise",
+      "--",
+      "/bin/cat",
+      "/proc/self/status",
+    ],
+    env: { PATH: "/usr/bin:/bin", NO_COLOR: "1" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const status = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const mask = (name: string) =>
+    BigInt(`0x${
+      /^(\w+):\s*([0-9a-f]+)$/m.exec(
+        status.split("\n").find((l) => l.startsWith(name + ":")) ?? "",
+      )?.[2] ?? "0"
+    }`);
+  assert.equal(mask("SigBlk"), 0n, status);
+  // Only SIGUSR2 (12), as inherited; not SIGPIPE, which the runtime ignores.
+  assert.equal(mask("SigIgn"), 1n << 11n, status);
+});

@@ -163,3 +163,33 @@ Deno.test("with --on-timeout continue, a permanent failure ends only that target
     listener?.close();
   }
 });
+
+Deno.test("with --on-timeout fail, a permanent failure (wrong Redis password) ends the wait at once: the target that is never ready is given up, not waited for to the deadline", async () => {
+  const { startRedis } = await import("./_redis.ts");
+  await using redis = await startRedis({ password: "cancel-Secret-4d1e" });
+  await using silent = startFaultServer("silent");
+  const r = await runPreflight(
+    [
+      "wait",
+      "--on-timeout",
+      "fail",
+      "--timeout",
+      "120s",
+      `redis://:wrong-pw-0c2b@127.0.0.1:${redis.port}`,
+      // Accepts, never answers: never ready.
+      `postgres://127.0.0.1:${silent.port}`,
+    ],
+    {},
+    // Without the cancellation the wait runs its 120 s: killed here first.
+    { timeoutMs: 60_000 },
+  );
+  assert.notEqual(r.code, 0, r.stderr);
+  assert.notEqual(r.code, 137, `waited to the deadline:\n${r.stderr}`);
+  assert.match(r.stderr, /WRONGPASS|invalid username-password pair/);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `✗ postgres://127\\.0\\.0\\.1:${silent.port}: gave up, another target failed`,
+    ),
+  );
+});

@@ -1,6 +1,7 @@
 /**
  * `http://` and `https://`: ready when one `GET` answers with a 2xx status,
- * or with one of the statuses given by `--http-status`.
+ * or with one of the statuses given by `--http-status`. Interim responses
+ * (`100 Continue`, `103 Early Hints`) are skipped: the final one decides.
  *
  * The request is written by hand over a socket (HTTP/1.1, `Connection:
  * close`) and only the status line and headers are read: `probe` runs every
@@ -123,8 +124,18 @@ export function dechunk(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Reads the status line and headers, then up to `maxBody` bytes of the body
- * (0: none; the connection is closed without reading it).
+ * An interim response (`100 Continue`, `103 Early Hints`...): a head with no
+ * body, followed by the final response on the same connection. `101
+ * Switching Protocols` ends HTTP instead, so it counts as final.
+ */
+function isInterim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
+/**
+ * Reads the status line and headers of the final response (interim 1xx
+ * responses are skipped), then up to `maxBody` bytes of the body (0: none;
+ * the connection is closed without reading it).
  */
 async function readResponse(
   conn: Deno.Conn,
@@ -136,11 +147,14 @@ async function readResponse(
   let bytes: Uint8Array = new Uint8Array(0);
   let end = -1;
   let head: { status: number; headers: Map<string, string> } | undefined;
+  let interim = 0;
   while (true) {
     const n = await raceAbort(conn.read(buf), signal);
     if (n === null) break;
     bytes = concat(bytes, buf.subarray(0, n));
-    if (end < 0) {
+    // One read may hold an interim head and the final one: parse until a
+    // final head is complete or more bytes are needed.
+    while (end < 0) {
       end = headerEnd(bytes);
       // A fresh decoder each time: no state carried between responses.
       const text = new TextDecoder().decode(
@@ -155,27 +169,47 @@ async function readResponse(
         );
       }
       if (end < 0) {
-        if (bytes.length < MAX_HEAD) continue;
+        if (bytes.length < MAX_HEAD) break;
         if (!parsed) {
           throw new NotReadyError(`${where} sent no HTTP status line`);
         }
         // Headers longer than we read: the status is what matters.
-        return { ...parsed, body: new Uint8Array(0) };
+        if (!isInterim(parsed.status)) {
+          return { ...parsed, body: new Uint8Array(0) };
+        }
+        throw new NotReadyError(
+          `${where} sent an interim HTTP ${parsed.status} head of more than ${MAX_HEAD} bytes`,
+        );
+      }
+      if (isInterim(parsed!.status)) {
+        // Skip it; the final response follows. Bounded, as a peer could
+        // send interim heads forever.
+        if (++interim > 16) {
+          throw new NotReadyError(
+            `${where} sent only interim HTTP ${parsed!.status} responses`,
+          );
+        }
+        bytes = bytes.subarray(end + 4);
+        end = -1;
+        continue;
       }
       head = parsed!;
       if (maxBody === 0) return { ...head, body: new Uint8Array(0) };
     }
-    const length = Number(head!.headers.get("content-length") ?? NaN);
+    if (!head) continue;
+    const length = Number(head.headers.get("content-length") ?? NaN);
     const got = bytes.length - (end + 4);
     if (got >= maxBody || got >= length) break;
   }
   if (!head) {
     const parsed = parseHead(new TextDecoder().decode(bytes));
-    if (parsed && parsed !== "not-http") {
+    if (parsed && parsed !== "not-http" && !isInterim(parsed.status)) {
       return { ...parsed, body: new Uint8Array(0) };
     }
     throw new NotReadyError(
-      `connection closed by ${where} before an HTTP response`,
+      interim > 0
+        ? `connection closed by ${where} before a final HTTP response (only interim ones)`
+        : `connection closed by ${where} before an HTTP response`,
     );
   }
   let body: Uint8Array = bytes.subarray(end + 4);

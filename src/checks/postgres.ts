@@ -10,16 +10,35 @@
  * bytes of protocol are spoken here.
  *
  * With a user (`postgres://USER[:PASS]@HOST:PORT/DB?sslmode=...`) the check
- * logs in and runs `SELECT 1` with postgres.js, loaded only on this path.
+ * logs in with postgres.js (loaded only on this path) as libpq would
+ * (checks/postgres_session.ts): sslmode fallbacks, and target_session_attrs
+ * judged on the session.
+ *
+ * Both levels follow libpq's host syntax: a host list is ready when one of
+ * its servers is (all are tried at once), and a Unix-socket directory as
+ * host is reached at `DIR/.s.PGSQL.PORT`. target_session_attrs needs a
+ * login: without a user the check is `pg_isready`'s, which ignores it, as
+ * PQping does.
  */
 import type { Check, CheckFactory } from "./check.ts";
 import { NotReadyError, PermanentError } from "./check.ts";
-import { connectAny, connectError, raceAbort, resolveAll } from "./connect.ts";
-import { hostPort, type Target } from "./target.ts";
-import { scrub } from "../config/redact.ts";
-import { type SslMode, sslModeOf, sslOption } from "./postgres_options.ts";
+import { connectAny, connectError } from "./connect.ts";
+import { type Endpoint, hostPort, type Target } from "./target.ts";
+import { isSocketDir, socketPath } from "./postgres_hosts.ts";
+import { sessionAttrsOf, sslModeOf } from "./postgres_options.ts";
+import {
+  CANNOT_CONNECT_NOW,
+  classifyLoginError,
+  serverMessage,
+} from "./postgres_errors.ts";
+import {
+  attrsMismatch,
+  closeSession,
+  combineFailures,
+  openSession,
+} from "./postgres_session.ts";
 
-export { sslModeOf };
+export { classifyLoginError, sslModeOf };
 
 /**
  * Longest a single attempt may take when the caller's signal never aborts: a
@@ -29,9 +48,6 @@ export const MAX_ATTEMPT_MS = 30_000;
 
 /** User name sent by the user-less probe; it shows up in the server log when the probe is rejected. */
 export const PROBE_USER = "preflight_probe";
-
-/** SQLSTATE `cannot_connect_now`: starting up, shutting down, standby not accepting. */
-const CANNOT_CONNECT_NOW = "57P03";
 
 // ---------------------------------------------------------------------------
 // Protocol (pure)
@@ -146,12 +162,6 @@ export function errorVerdict(
   return "ready";
 }
 
-/** The server's message and detail, as one line without a final period. */
-function serverMessage(message: string, detail?: string): string {
-  const text = detail ? `${message}. ${detail}` : message;
-  return text.replace(/\s+/g, " ").replace(/\.$/, "");
-}
-
 // ---------------------------------------------------------------------------
 // Attempt deadline
 
@@ -183,19 +193,39 @@ function probeStartup(): Uint8Array {
   });
 }
 
+/** Opens a connection to one server: TCP, or its socket file for a Unix-socket directory. */
+async function connectTo(
+  ep: Endpoint,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  if (!isSocketDir(ep.host)) {
+    return await connectAny({ host: ep.host, port: ep.port, signal });
+  }
+  const path = socketPath(ep);
+  try {
+    return await Deno.connect({ transport: "unix", path });
+  } catch (e) {
+    // No socket file yet: the server has not started (or not created it).
+    if (e instanceof Deno.errors.NotFound) {
+      throw new NotReadyError(`no socket ${path} (server not started)`);
+    }
+    throw connectError(e, path);
+  }
+}
+
 /**
- * One `pg_isready`-level attempt: sends `startup` (from
+ * One `pg_isready`-level attempt on one server: sends `startup` (from
  * {@linkcode probeStartup}) and resolves when the server answers as
  * accepting connections.
  */
 async function ping(
-  target: Target,
+  ep: Endpoint,
   startup: Uint8Array,
   outer: AbortSignal,
 ): Promise<void> {
-  const where = hostPort(target);
+  const where = hostPort(ep);
   const signal = attemptSignal(outer);
-  let conn: Deno.TcpConn | undefined;
+  let conn: Deno.Conn | undefined;
   let closed = false;
   const close = () => {
     if (closed || !conn) return;
@@ -207,7 +237,7 @@ async function ping(
   // Closing the socket is what interrupts a pending read.
   signal.addEventListener("abort", close, { once: true });
   try {
-    conn = await connectAny({ host: target.host, port: target.port, signal });
+    conn = await connectTo(ep, signal);
     if (signal.aborted) throw abortError(signal, where);
     await conn.write(startup);
     const pending = { buf: new Uint8Array(0) };
@@ -245,7 +275,7 @@ async function ping(
  * caller wait for either; takes the connection over (the caller's `close`
  * then has nothing to do).
  */
-function terminate(conn: Deno.TcpConn): void {
+function terminate(conn: Deno.Conn): void {
   conn.write(TERMINATE).catch(() => {}).finally(() => {
     try {
       conn.close();
@@ -268,7 +298,7 @@ type Answer = Exclude<FirstReply, { kind: "partial" | "garbage" }>;
  * consumed, so a second call continues where the first stopped.
  */
 async function readReply(
-  conn: Deno.TcpConn,
+  conn: Deno.Conn,
   pending: { buf: Uint8Array },
   where: string,
   signal: AbortSignal,
@@ -312,250 +342,61 @@ async function readReply(
 }
 
 // ---------------------------------------------------------------------------
-// Login with postgres.js
-
-/** Server errors that no amount of waiting fixes. */
-function permanentSqlState(code: string): boolean {
-  return code.startsWith("28") || // invalid_authorization_specification, invalid_password
-    code === "3D000" || // invalid_catalog_name: unknown database
-    code === "42501"; // insufficient_privilege: no CONNECT on the database
-}
-
-const TLS_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
 
 /**
- * Classifies an error from a login attempt: credentials, unknown database
- * and certificate problems are permanent; everything about reaching the
- * server is transient. Messages keep the server's own words.
+ * One login attempt on one server: ready when the login succeeds and the
+ * session meets target_session_attrs.
  */
-export function classifyLoginError(e: unknown, where: string): Error {
-  if (e instanceof NotReadyError || e instanceof PermanentError) return e;
-  const err = (e ?? {}) as {
-    name?: string;
-    code?: unknown;
-    message?: string;
-    detail?: string;
-  };
-  const code = typeof err.code === "string" ? err.code : "";
-  const message = (err.message ?? String(e)).split("\n")[0];
-  if (err.name === "PostgresError" && /^[0-9A-Z]{5}$/.test(code)) {
-    if (permanentSqlState(code)) {
-      return new PermanentError(
-        `${where} rejected the login: ${message} (${code})`,
-      );
-    }
-    if (code === CANNOT_CONNECT_NOW) {
-      return new NotReadyError(
-        `${where} answered: ${serverMessage(message, err.detail)} (${code})`,
-      );
-    }
-    return new NotReadyError(`login to ${where} failed: ${message} (${code})`);
-  }
-  if (
-    TLS_CODES.has(code) ||
-    /certificate|altnames|self[- ]signed|UnknownIssuer|NotValidForName/i.test(
-      message,
-    )
-  ) {
-    return new PermanentError(
-      `TLS certificate error from ${where}: ${message}`,
-    );
-  }
-  switch (code) {
-    case "ECONNREFUSED":
-      return new NotReadyError(`connection refused by ${where}`);
-    case "ECONNRESET":
-    case "EPIPE":
-      return new NotReadyError(`connection reset by ${where} during the login`);
-    case "ETIMEDOUT":
-    case "CONNECT_TIMEOUT":
-      return new NotReadyError(`connection to ${where} timed out`);
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return new NotReadyError(`host of ${where} does not resolve (${code})`);
-    case "CONNECTION_CLOSED":
-    case "CONNECTION_ENDED":
-    case "CONNECTION_DESTROYED":
-      return new NotReadyError(
-        `connection closed by ${where} before the login completed`,
-      );
-    case "SASL_SIGNATURE_MISMATCH":
-      return new PermanentError(
-        `${where} failed SCRAM server authentication: its signature does not match`,
-      );
-    case "AUTH_TYPE_NOT_IMPLEMENTED":
-      return new PermanentError(`${where} asks for ${message}`);
-  }
-  return new NotReadyError(`cannot log in to ${where}: ${message}`);
-}
-
-/** Masks the target's password (and any registered secret) in a message. */
-function safe(error: Error, password: string | undefined): Error {
-  let msg = scrub(error.message);
-  if (password) {
-    for (const form of [password, encodeURIComponent(password)]) {
-      msg = msg.split(form).join("***");
-    }
-  }
-  if (msg === error.message) return error;
-  return error instanceof PermanentError
-    ? new PermanentError(msg)
-    : new NotReadyError(msg);
-}
-
-/** Picks the address to log in to: the only one, or the first of several that accepts TCP. */
-async function pickAddress(
-  target: Target,
-  signal: AbortSignal,
-): Promise<string> {
-  const addrs = await raceAbort(resolveAll(target.host), signal);
-  if (addrs.length === 1) return addrs[0];
-  const conn = await connectAny({
-    host: target.host,
-    port: target.port,
-    signal,
-  });
-  const address = (conn.remoteAddr as Deno.NetAddr).hostname;
-  conn.close();
-  return address;
-}
-
-/** First byte of any answer to an SSLRequest ('S', 'N') or a startup packet. */
-const FIRST_BYTES = "SNREv";
-
-/** One login + `SELECT 1` attempt with postgres.js. */
 async function login(
   target: Target,
-  mode: SslMode,
+  ep: Endpoint,
   outer: AbortSignal,
 ): Promise<void> {
-  const where = hostPort(target);
-  const signal = attemptSignal(outer);
-  const sockets = new Set<import("node:net").Socket>();
-  let sql: import("postgres").Sql | undefined;
-  let notPostgres: string | undefined;
-  let noTls: string | undefined;
-  const tlsRequired = mode !== "disable" && mode !== "allow" &&
-    mode !== "prefer";
+  const attrs = sessionAttrsOf(target);
+  const session = await openSession(target, ep, attemptSignal(outer), {
+    applicationName: "preflight",
+  });
   try {
-    const address = await pickAddress(target, signal);
-    const ssl = sslOption(mode, target);
-    const [{ default: postgres }, net] = await raceAbort(
-      Promise.all([import("postgres"), import("node:net")]),
-      signal,
-    );
-    let opened = 0;
-    // `socket` is supported but not in postgres.js' types, hence no literal
-    // passed directly (it would fail the excess property check).
-    const options = {
-      // Informational only: the socket below is what connects.
-      host: address,
-      port: target.port,
-      user: target.username,
-      password: target.password,
-      database: target.path || undefined,
-      ssl,
-      max: 1,
-      prepare: false,
-      fetch_types: false,
-      connect_timeout: Math.ceil(MAX_ATTEMPT_MS / 1000),
-      onnotice: () => {},
-      connection: { application_name: "preflight" },
-      // postgres.js reconnects in a loop when the peer closes during the
-      // startup; one socket per attempt turns that into an error at once.
-      socket: () =>
-        new Promise((resolve, reject) => {
-          if (opened++ > 0) {
-            return reject(
-              new NotReadyError(
-                `connection closed by ${where} before the login completed`,
-              ),
-            );
-          }
-          const socket = net.connect({ host: address, port: target.port });
-          sockets.add(socket);
-          const fail = (err?: Error) =>
-            reject(
-              err ?? Object.assign(new Error("closed"), {
-                code: "CONNECTION_CLOSED",
-              }),
-            );
-          socket.once("error", fail);
-          socket.once("close", () => fail());
-          // A peer that is not PostgreSQL would otherwise leave postgres.js
-          // waiting for the rest of a "message" until the attempt times out.
-          socket.once("data", (chunk: Uint8Array) => {
-            const first = String.fromCharCode(chunk[0]);
-            if (!FIRST_BYTES.includes(first)) {
-              notPostgres = `${where} is not answering as PostgreSQL: ` +
-                `unexpected first byte ${hexByte(chunk[0])}`;
-              socket.destroy();
-            } else if (first === "N" && tlsRequired) {
-              // 'N' to the SSLRequest: postgres.js would go on with a TLS
-              // handshake the server cannot understand.
-              noTls =
-                `${where} does not support TLS, but sslmode=${mode} requires it`;
-              socket.destroy();
-            }
-          });
-          socket.once("connect", () => {
-            socket.off("error", fail);
-            resolve(socket);
-          });
-        }),
-    };
-    sql = postgres(options);
-    const rows = await raceAbort(sql`select 1 as ok`, signal);
-    if (rows[0]?.ok !== 1) {
-      throw new NotReadyError(`${where} answered SELECT 1 with something else`);
-    }
-  } catch (e) {
-    if (notPostgres) throw new NotReadyError(notPostgres);
-    if (noTls) throw new PermanentError(noTls);
-    if (signal.aborted && !(e instanceof PermanentError)) {
-      throw safe(
-        new NotReadyError(
-          timedOut(signal)
-            ? `login to ${where} did not complete before the attempt timed out`
-            : `check of ${where} aborted`,
-        ),
-        target.password,
-      );
-    }
-    throw safe(classifyLoginError(e, where), target.password);
+    const why = attrsMismatch(session, attrs);
+    // A standby may be promoted: not ready yet, rather than broken.
+    if (why !== undefined) throw new NotReadyError(why);
   } finally {
-    if (sql) await sql.end({ timeout: 0 }).catch(() => {});
-    for (const s of sockets) s.destroy();
+    await closeSession(session);
   }
 }
 
-// ---------------------------------------------------------------------------
+/**
+ * Runs `attempt` on every server of the target at once; resolves as soon
+ * as one is ready, else rejects with their failures combined.
+ */
+function anyServer(
+  target: Target,
+  attempt: (ep: Endpoint) => Promise<void>,
+): Promise<void> {
+  if (target.hosts.length === 1) return attempt(target.hosts[0]);
+  return Promise.any(target.hosts.map(attempt)).catch((e: AggregateError) => {
+    throw combineFailures(e.errors as Error[]);
+  });
+}
 
 /**
- * Builds a PostgreSQL check: `pg_isready`-level without a user, login and
- * `SELECT 1` with one. An invalid `sslmode` is a configuration error.
+ * Builds a PostgreSQL check: `pg_isready`-level without a user, a login
+ * with one. An invalid `sslmode` or `target_session_attrs` is a
+ * configuration error.
  */
 export const postgresCheck: CheckFactory = (target): Check => {
-  const mode = sslModeOf(target);
+  sslModeOf(target);
+  sessionAttrsOf(target);
   // Built once, with the check, rather than on each attempt.
   const startup = target.username === undefined ? probeStartup() : undefined;
   return {
     id: target.id,
     check: (signal) =>
-      startup !== undefined
-        ? ping(target, startup, signal)
-        : login(target, mode, signal),
+      anyServer(
+        target,
+        startup !== undefined
+          ? (ep) => ping(ep, startup, signal)
+          : (ep) => login(target, ep, signal),
+      ),
   };
 };

@@ -2,9 +2,11 @@
  * PostgreSQL TLS and connection options with libpq's semantics, in one
  * place for the login check, the migration lock and `doctor`: `sslmode`
  * (disable, allow, prefer, require, verify-ca, verify-full), `sslrootcert`
- * (a CA file, or `system`), `sslcert`/`sslkey` (a client certificate).
+ * (a CA file, or `system`), `sslcert`/`sslkey` (a client certificate),
+ * `target_session_attrs`.
  */
 import type { Target } from "./target.ts";
+import { isSocketDir, socketPath } from "./postgres_hosts.ts";
 import { PermanentError } from "./check.ts";
 import { isIpLiteral } from "./connect.ts";
 import { ConfigError } from "../errors.ts";
@@ -27,6 +29,39 @@ export const SSL_MODES: readonly SslMode[] = [
   "verify-ca",
   "verify-full",
 ];
+
+/** libpq's target_session_attrs: which server of a host list will do. */
+export type SessionAttrs =
+  | "any"
+  | "read-write"
+  | "read-only"
+  | "primary"
+  | "standby"
+  | "prefer-standby";
+
+/** Every target_session_attrs value libpq accepts. */
+export const SESSION_ATTRS: readonly SessionAttrs[] = [
+  "any",
+  "read-write",
+  "read-only",
+  "primary",
+  "standby",
+  "prefer-standby",
+];
+
+/** The target_session_attrs of a target, default `any` as with libpq. */
+export function sessionAttrsOf(target: Target): SessionAttrs {
+  const given = target.params.get("target_session_attrs");
+  if (given === null || given === "") return "any";
+  if (!SESSION_ATTRS.includes(given as SessionAttrs)) {
+    throw new ConfigError(
+      `Invalid target_session_attrs '${given}' in '${target.id}': expected ${
+        SESSION_ATTRS.join(", ")
+      }`,
+    );
+  }
+  return given as SessionAttrs;
+}
 
 /**
  * The sslmode of a target, default `prefer` as with libpq. Like libpq,
@@ -93,22 +128,35 @@ export function sslOption(
 
 /** The postgres.js options that identify the server and the login. */
 export interface PostgresJsOptions {
+  /** One host, or postgres.js' own list form `h1:p1,h2:p2`. */
   host: string;
   port: number;
+  /** The socket file, for a Unix-socket directory as host. */
+  path?: string;
   user: string;
   password?: string;
   database: string;
   ssl: false | "prefer" | "require" | Record<string, unknown>;
 }
 
-/** Maps a target with credentials to postgres.js options. */
+/**
+ * Maps a target with credentials to postgres.js options: its first host's
+ * socket file for a Unix-socket directory (libpq never uses TLS there), or
+ * postgres.js' own form of a host list. Without libpq's sslmode fallbacks
+ * and target_session_attrs: checks/postgres_session.ts has those.
+ */
 export function postgresJsOptions(target: Target): PostgresJsOptions {
+  const first = target.hosts[0];
+  const socket = isSocketDir(first.host);
   return {
-    host: target.host,
-    port: target.port,
+    host: target.hosts.length > 1 && !socket
+      ? target.hosts.map((h) => `${h.host}:${h.port}`).join(",")
+      : first.host,
+    port: first.port,
+    ...(socket ? { path: socketPath(first) } : {}),
     user: target.username ?? "postgres",
     password: target.password,
     database: target.path || target.username || "postgres",
-    ssl: sslOption(sslModeOf(target), target),
+    ssl: socket ? false : sslOption(sslModeOf(target), target),
   };
 }

@@ -18,14 +18,17 @@ import { RespConnection, RespErrorReply, type RespValue } from "./resp.ts";
 import { hostPort, type Target } from "./target.ts";
 
 /**
- * Error replies that will not go away by retrying: credentials, permissions
- * and database number are configuration. Anything else (`LOADING`, `BUSY`,
+ * Error replies that will not go away by retrying: credentials, permissions,
+ * protected mode and database number are configuration. Anything else (`LOADING`, `BUSY`,
  * `MASTERDOWN`, `TRYAGAIN`, "max number of clients reached"...) is transient.
  */
 const PERMANENT = [
   /^NOAUTH\b/,
   /^WRONGPASS\b/,
   /^NOPERM\b/,
+  // Protected mode: no password set and the client is not on loopback. The
+  // server's configuration must change; waiting does not help.
+  /^DENIED\b/,
   /invalid password/i,
   /invalid username-password pair/i,
   /called without any password configured/i,

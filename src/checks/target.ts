@@ -4,8 +4,16 @@
  */
 import { ConfigError } from "../errors.ts";
 import { redactUrl, registerSecret } from "../config/redact.ts";
-import { SSL_MODES } from "./postgres_options.ts";
+import { SESSION_ATTRS, SSL_MODES } from "./postgres_options.ts";
 import { suggest } from "../cli/suggest.ts";
+import {
+  type Endpoint,
+  isSocketDir,
+  parseHostList,
+  socketPath,
+} from "./postgres_hosts.ts";
+
+export type { Endpoint };
 
 /** The kinds of target, by URL scheme. */
 export type Scheme = "tcp" | "postgres" | "redis" | "rediss" | "http" | "https";
@@ -17,9 +25,17 @@ export interface Target {
   /** The URL with the password masked. */
   readonly id: string;
   readonly scheme: Scheme;
-  /** Host name or IP address, IPv6 without brackets. */
+  /**
+   * Host name or IP address, IPv6 without brackets (for PostgreSQL also a
+   * Unix-socket directory): the first of {@linkcode Target.hosts}.
+   */
   readonly host: string;
   readonly port: number;
+  /**
+   * Every server of the target, in order: one, except for a PostgreSQL
+   * host list (`postgres://h1:5432,h2:5433/db`).
+   */
+  readonly hosts: readonly Endpoint[];
   readonly username?: string;
   readonly password?: string;
   /** Path without the leading slash (database name, Redis db number). */
@@ -74,9 +90,22 @@ export function parseTarget(text: string, source: string): Target {
   const id = redactUrl(text);
   const bad = (why: string) =>
     new ConfigError(`Invalid ${source} '${id}': ${why}`);
+  const unencoded = unencodedInCredentials(text);
+  if (unencoded) {
+    throw bad(
+      `the user name or password contains '${unencoded}', which must be percent-encoded: ` +
+        `'${unencoded}' as ${
+          encodeURIComponent(unencoded)
+        } (also '@' as %40, ':' in a user name as %3A)`,
+    );
+  }
+  // PostgreSQL URLs may list several hosts, or a socket directory: libpq's
+  // syntax, which WHATWG URL parsing rejects. The hosts are read apart; the
+  // rest is parsed with a stand-in host.
+  const pg = POSTGRES_URL.exec(text);
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(pg ? `${pg[1]}://${pg[2]}${STAND_IN}${pg[4]}` : text);
   } catch {
     const port = portText(text);
     if (
@@ -101,23 +130,31 @@ export function parseTarget(text: string, source: string): Target {
         : `unknown scheme '${scheme}', expected a ${ACCEPTED}`,
     );
   }
-  let host = url.hostname;
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  if (host === "") throw bad("missing host");
-  // WHATWG URL drops a port equal to the special scheme's default; keep it.
-  let port: number | undefined;
-  if (url.port !== "") port = Number(url.port);
-  else {
-    const given = portText(text);
-    if (given !== undefined && given !== "") {
-      if (!/^\d+$/.test(given)) throw bad("the port must be a number 1-65535");
-      port = Number(given);
+  let hosts: Endpoint[];
+  if (pg) {
+    hosts = parseHostList(pg[3], url.searchParams, bad);
+  } else {
+    let host = url.hostname;
+    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+    if (host === "") throw bad("missing host");
+    // WHATWG URL drops a port equal to the special scheme's default; keep it.
+    let port: number | undefined;
+    if (url.port !== "") port = Number(url.port);
+    else {
+      const given = portText(text);
+      if (given !== undefined && given !== "") {
+        if (!/^\d+$/.test(given)) {
+          throw bad("the port must be a number 1-65535");
+        }
+        port = Number(given);
+      }
     }
-  }
-  port ??= DEFAULT_PORTS[scheme as Scheme];
-  if (port === undefined) throw bad("missing port, expected tcp://HOST:PORT");
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw bad("the port must be a number 1-65535");
+    port ??= DEFAULT_PORTS[scheme as Scheme];
+    if (port === undefined) throw bad("missing port, expected tcp://HOST:PORT");
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw bad("the port must be a number 1-65535");
+    }
+    hosts = [{ host, port }];
   }
   const password = url.password === "" ? undefined : decode(url.password);
   registerSecret(password);
@@ -136,8 +173,9 @@ export function parseTarget(text: string, source: string): Target {
     url: text,
     id,
     scheme: scheme as Scheme,
-    host,
-    port,
+    host: hosts[0].host,
+    port: hosts[0].port,
+    hosts,
     username: url.username === "" ? undefined : decode(url.username),
     password,
     path,
@@ -147,6 +185,33 @@ export function parseTarget(text: string, source: string): Target {
       return url.searchParams;
     },
   };
+}
+
+/** A host WHATWG URL parsing accepts, standing in for a PostgreSQL host list. */
+const STAND_IN = "pg-hosts.invalid";
+
+/** `postgres[ql][+driver]://[USERINFO@]HOSTS[/...]`: scheme, user information with its `@`, hosts, rest. */
+const POSTGRES_URL =
+  /^(postgres(?:ql)?(?:\+[a-z0-9_]+)?):\/\/((?:[^/?#]*@)?)([^/?#@]*)(.*)$/is;
+
+/**
+ * A character of `/`, `?` or `#` that stands unencoded in a URL's user name
+ * or password (which then looks like a host, port or path), or undefined:
+ * an `@` follows it, and before it comes `USER:PASS`, not `HOST:PORT`.
+ */
+export function unencodedInCredentials(text: string): string | undefined {
+  const rest = /^[a-z][a-z0-9+.-]*:\/\/(.*)$/is.exec(text)?.[1];
+  if (rest === undefined) return undefined;
+  const at = rest.lastIndexOf("@");
+  const cut = rest.search(/[/?#]/);
+  if (at < 0 || cut < 0 || cut > at) return undefined;
+  // A fragment means nothing in a target: an @ after a # is a password's.
+  if (rest[cut] === "#") return "#";
+  const before = rest.slice(0, cut);
+  const colon = before.indexOf(":");
+  // "host/path@x" or "host:8080/path@x": an @ in a path, not credentials.
+  if (colon < 0 || /^\d*$/.test(before.slice(colon + 1))) return undefined;
+  return rest[cut];
 }
 
 /**
@@ -160,8 +225,16 @@ function portText(text: string): string | undefined {
   return /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPart)?.[1];
 }
 
-/** `host:port`, with brackets around an IPv6 address. */
-export function hostPort(t: { host: string; port: number }): string {
+/**
+ * `host:port`, with brackets around an IPv6 address, or the socket file of
+ * a PostgreSQL socket directory (`DIR/.s.PGSQL.PORT`); every host of a
+ * host list, comma-separated.
+ */
+export function hostPort(
+  t: { host: string; port: number; hosts?: readonly Endpoint[] },
+): string {
+  if (t.hosts && t.hosts.length > 1) return t.hosts.map(hostPort).join(",");
+  if (isSocketDir(t.host)) return socketPath(t);
   return t.host.includes(":") ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
 }
 
@@ -172,6 +245,14 @@ function validatePostgresParams(
   const mode = params.get("sslmode");
   if (mode !== null && !(SSL_MODES as readonly string[]).includes(mode)) {
     throw bad(`invalid sslmode '${mode}', expected ${SSL_MODES.join(", ")}`);
+  }
+  const attrs = params.get("target_session_attrs");
+  if (attrs !== null && !(SESSION_ATTRS as readonly string[]).includes(attrs)) {
+    throw bad(
+      `invalid target_session_attrs '${attrs}', expected ${
+        SESSION_ATTRS.join(", ")
+      }`,
+    );
   }
   const root = params.get("sslrootcert");
   // libpq's special value: the system's root certificates.

@@ -239,6 +239,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: HANDOVER,
     help: "Consecutive watchdog failures that stop the app",
   },
+  {
+    name: "watchdog-start-period",
+    kind: "duration",
+    arg: "DURATION",
+    default: "60s",
+    commands: HANDOVER,
+    help:
+      "Until the app's first passing check, watchdog failures within this time do not count (Docker's start_period)",
+  },
   // Reports
   {
     name: "json",

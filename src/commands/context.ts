@@ -9,7 +9,7 @@ import type { Config } from "../config/resolve_options.ts";
 export interface Context {
   readonly config: Config;
   /**
-   * Aborted on SIGTERM/SIGINT/SIGHUP with a SignalledError as its reason
+   * Aborted on SIGTERM/SIGINT/SIGHUP/SIGQUIT with a SignalledError as its reason
    * (never for `probe`: main.ts ends it at once with exit 1).
    */
   readonly signal: AbortSignal;

@@ -19,7 +19,7 @@ import { writeStderr } from "../log/write_stderr.ts";
 /** Longest failure line, in bytes (Docker keeps 4 KiB of probe output). */
 const MAX_LINE = 4000;
 
-interface ProbeResult {
+export interface ProbeResult {
   target: string;
   ok: boolean;
   ms: number;
@@ -34,6 +34,29 @@ export function truncateBytes(line: string, max: number): string {
   // Back up to the start of a character (continuation bytes are 10xxxxxx).
   while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
   return new TextDecoder().decode(bytes.subarray(0, end)) + "...";
+}
+
+/**
+ * One result as a compact JSON object (secrets masked) of at most `max`
+ * bytes: a long URL or reason is cut, never the object's shape.
+ */
+export function jsonLine(r: ProbeResult, max: number): string {
+  const size = (text: string) => new TextEncoder().encode(text).length;
+  let { target, reason } = r;
+  for (let budget = max;; budget = Math.floor(budget / 2)) {
+    const line = scrub(JSON.stringify({ ...r, target, reason }));
+    if (size(line) <= max || budget < 16) return line;
+    // Halve the longer field until the escaped, masked object fits.
+    if (reason !== undefined && size(reason) >= size(target)) {
+      reason = truncateBytes(
+        reason,
+        Math.floor(Math.min(size(reason), budget) / 2),
+      );
+    } else {target = truncateBytes(
+        target,
+        Math.floor(Math.min(size(target), budget) / 2),
+      );}
+  }
 }
 
 /** The default target: the app's health endpoint on this host. */
@@ -123,7 +146,7 @@ export const probe: CommandHandler = async (ctx) => {
   );
   const healthy = results.every((r) => r.ok);
   if (options.json) {
-    ctx.stdout(scrub(results.map((r) => JSON.stringify(r)).join("\n")) + "\n");
+    ctx.stdout(results.map((r) => jsonLine(r, MAX_LINE)).join("\n") + "\n");
   } else if (!healthy) {
     let line = results.filter((r) => !r.ok).map((r) =>
       `${r.target}: ${r.reason}`

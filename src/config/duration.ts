@@ -5,15 +5,40 @@
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /**
+ * {@linkcode MAX_DURATION_MS} as a duration, rounded down to whole seconds,
+ * for messages.
+ */
+export const MAX_DURATION_TEXT = "596h31m23s";
+
+/**
  * Parses a duration such as `500ms`, `10s`, `2m`, `1m30s`, `1h` or a bare
  * number of seconds (`2`, `0.5`) into milliseconds. Returns `undefined` when
  * the text is not a duration, or longer than {@linkcode MAX_DURATION_MS}, so
- * callers can name the option in their error.
+ * callers can name the option in their error (with
+ * {@linkcode durationExpectation}).
  */
 export function parseDuration(text: string): number | undefined {
+  const ms = parseAnyDuration(text);
+  return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+/**
+ * What a duration option accepts, worded for the error about `text`: the
+ * maximum when `text` is a well-formed duration that is too long, else the
+ * accepted forms.
+ */
+export function durationExpectation(text: string): string {
+  const ms = parseAnyDuration(text);
+  return ms !== undefined && ms > MAX_DURATION_MS
+    ? `a duration of at most ${MAX_DURATION_TEXT} (about 24.8 days)`
+    : "a duration such as 500ms, 10s, 2m, 1m30s or a number of seconds";
+}
+
+/** A well-formed duration in whole milliseconds, however long; else undefined. */
+function parseAnyDuration(text: string): number | undefined {
   const s = text.trim();
   if (s === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(s)) return inRange(Number(s) * 1000);
+  if (/^\d+(\.\d+)?$/.test(s)) return whole(Number(s) * 1000);
   const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
   let total = 0;
   let pos = 0;
@@ -37,14 +62,12 @@ export function parseDuration(text: string): number | undefined {
       : n;
     pos = re.lastIndex;
   }
-  return inRange(total);
+  return whole(total);
 }
 
-function inRange(ms: number): number | undefined {
-  const rounded = Math.round(ms);
-  return Number.isFinite(rounded) && rounded <= MAX_DURATION_MS
-    ? rounded
-    : undefined;
+/** Rounds to whole milliseconds; Infinity (an absurdly long number) stays too long. */
+function whole(ms: number): number {
+  return Number.isFinite(ms) ? Math.round(ms) : Infinity;
 }
 
 /** Formats milliseconds the way logs show them: `2s`, `1.5s`, `250ms`. */

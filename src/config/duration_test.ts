@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatDuration, MAX_DURATION_MS, parseDuration } from "./duration.ts";
+import {
+  durationExpectation,
+  formatDuration,
+  MAX_DURATION_MS,
+  MAX_DURATION_TEXT,
+  parseDuration,
+} from "./duration.ts";
 
 Deno.test("parseDuration reads each unit and their combinations in milliseconds", () => {
   const cases: [string, number][] = [
@@ -192,4 +198,16 @@ Deno.test("property: formatted durations parse back within rounding to 10 ms", (
       );
     }),
   );
+});
+
+Deno.test("durationExpectation names the maximum for a duration that is too long, the accepted forms otherwise", () => {
+  const max = "a duration of at most 596h31m23s (about 24.8 days)";
+  assert.equal(durationExpectation("1000h"), max);
+  assert.equal(durationExpectation(`${MAX_DURATION_MS + 1}ms`), max);
+  assert.equal(durationExpectation("9".repeat(400)), max);
+  assert.match(durationExpectation("abc"), /^a duration such as 500ms/);
+  assert.match(durationExpectation("10x"), /^a duration such as 500ms/);
+  // The named maximum is itself accepted.
+  assert.ok(parseDuration(MAX_DURATION_TEXT)! <= MAX_DURATION_MS);
+  assert.ok(parseDuration(MAX_DURATION_TEXT)! > MAX_DURATION_MS - 1000);
 });

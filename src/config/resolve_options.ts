@@ -12,7 +12,7 @@ import {
   type OptionSpec,
 } from "../cli/options.ts";
 import type { Invocation } from "../cli/parse_args.ts";
-import { parseDuration } from "./duration.ts";
+import { durationExpectation, parseDuration } from "./duration.ts";
 import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
 
 /**
@@ -39,6 +39,7 @@ export interface Options {
   readonly watchdog?: string;
   readonly watchdogInterval: number;
   readonly watchdogFailures: number;
+  readonly watchdogStartPeriod: number;
   readonly json: boolean;
   readonly queue: readonly string[];
   readonly versionTable: string;
@@ -143,9 +144,9 @@ export function parseOptionValue(
       }
       if (ms === undefined) {
         throw new ConfigError(
-          `Invalid ${source} '${
-            shown(source, raw)
-          }': expected a duration such as 500ms, 10s, 2m, 1m30s or a number of seconds`,
+          `Invalid ${source} '${shown(source, raw)}': expected ${
+            durationExpectation(value)
+          }`,
         );
       }
       return ms;

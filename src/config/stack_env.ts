@@ -36,7 +36,7 @@ export const STACK_VARIABLES: readonly (readonly [
   [
     "PGHOST, PGPORT",
     "",
-    "libpq's names, read when DB_HOST / DB_PORT are unset (a Unix-socket directory is not supported)",
+    "libpq's names, read when DB_HOST / DB_PORT are unset (PGHOST may be a Unix-socket directory)",
   ],
   ["PGUSER, PGPASSWORD, PGDATABASE", "", "credentials of the migration lock"],
   [
@@ -86,11 +86,8 @@ function port(env: Env, name: string, fallback: string): number {
 
 function host(env: Env, name: string, fallback: string): string {
   const raw = (env[name] || fallback).trim();
-  if (raw.startsWith("/")) {
-    throw new ConfigError(
-      `Invalid ${name} '${raw}': a Unix-socket directory is not supported here; expected a host name or IP address`,
-    );
-  }
+  // libpq reads a PGHOST starting with "/" as a Unix-socket directory.
+  if (raw.startsWith("/") && name === "PGHOST") return raw;
   if (raw === "" || /[\s/@?#]/.test(raw)) {
     throw new ConfigError(
       `Invalid ${name} '${raw}': expected a host name or IP address`,
@@ -130,6 +127,13 @@ export function databaseAddress(env: Env): DatabaseAddress {
   };
 }
 
+/** `HOST:PORT`, or `/?host=DIR&port=PORT` for a Unix-socket directory. */
+function authority(a: DatabaseAddress): string {
+  return a.host.startsWith("/")
+    ? `/?host=${encodeURIComponent(a.host)}&port=${a.port}`
+    : hostPort(a);
+}
+
 /**
  * The database to wait for: DATABASE_URL (login), else the
  * {@linkcode databaseAddress} at `pg_isready` level.
@@ -138,7 +142,7 @@ export function databaseTarget(env: Env): Target {
   if (env.DATABASE_URL) return parseTarget(env.DATABASE_URL, "DATABASE_URL");
   const a = databaseAddress(env);
   return parseTarget(
-    `postgres://${hostPort(a)}`,
+    `postgres://${authority(a)}`,
     a.source === "default" ? "DB_HOST/DB_PORT" : a.source,
   );
 }
@@ -170,13 +174,15 @@ export function lockDatabase(env: Env): Target | undefined {
   const { host: h, port: p } = databaseAddress(env);
   const auth = encodeURIComponent(user) +
     (password ? ":" + encodeURIComponent(password) : "");
-  const sslmode = env.PGSSLMODE
-    ? `?sslmode=${encodeURIComponent(env.PGSSLMODE)}`
-    : "";
+  const socket = h.startsWith("/");
+  const query = [
+    ...(socket ? [`host=${encodeURIComponent(h)}`, `port=${p}`] : []),
+    ...(env.PGSSLMODE ? [`sslmode=${encodeURIComponent(env.PGSSLMODE)}`] : []),
+  ];
   return parseTarget(
-    `postgres://${auth}@${hostPort({ host: h, port: p })}/${
+    `postgres://${auth}@${socket ? "" : hostPort({ host: h, port: p })}/${
       encodeURIComponent(db)
-    }${sslmode}`,
+    }${query.length ? "?" + query.join("&") : ""}`,
     `${prefix}USER`,
   );
 }

@@ -45,19 +45,22 @@ Deno.test("the wait and the migration lock agree on the database's address", () 
   }
 });
 
-Deno.test("an invalid PGHOST or PGPORT is a ConfigError naming it; a Unix-socket directory says it is not supported", () => {
+Deno.test("an invalid PGHOST or PGPORT is a ConfigError naming it; a PGHOST directory is libpq's Unix socket, for the wait and the lock", () => {
   assert.throws(
     () => databaseTarget({ PGPORT: "abc" }),
     (e) =>
       e instanceof ConfigError &&
       e.message === "Invalid PGPORT 'abc': expected a port number 1-65535",
   );
+  const env = { PGHOST: "/var/run/postgresql", PGPORT: "5433", PGUSER: "app" };
+  assert.equal(
+    hostPort(databaseTarget(env)),
+    "/var/run/postgresql/.s.PGSQL.5433",
+  );
+  assert.equal(hostPort(lockDatabase(env)!), hostPort(databaseTarget(env)));
   assert.throws(
-    () => databaseTarget({ PGHOST: "/var/run/postgresql" }),
-    (e) =>
-      e instanceof ConfigError &&
-      /^Invalid PGHOST '\/var\/run\/postgresql': a Unix-socket directory is not supported/
-        .test(e.message),
+    () => databaseTarget({ DB_HOST: "/var/run/postgresql" }),
+    (e) => e instanceof ConfigError && /^Invalid DB_HOST/.test(e.message),
   );
   // DB_HOST wins, so a PGHOST it hides is not read.
   assert.equal(

@@ -19,6 +19,35 @@ const SYMBOLS = {
     optional: true,
   },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** waitpid on a worker thread, for a child that may run for long. */
+  waitpid_async: {
+    name: "waitpid",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  // Declared with fixed arguments, as fcntl above.
+  prctl: {
+    parameters: ["i32", "u64", "u64", "u64", "u64"],
+    result: "i32",
+  },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "pointer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawnattr_setsigmask: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnattr_setsigdefault: {
+    parameters: ["buffer", "buffer"],
+    result: "i32",
+  },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -57,14 +86,26 @@ export const L = {
   FD_CLOEXEC: 1,
   CLOSE_RANGE_CLOEXEC: 4,
   WNOHANG: 1,
+  EPERM: 1,
   ENOENT: 2,
+  ESRCH: 3,
   ENOEXEC: 8,
   ECHILD: 10,
   EACCES: 13,
   ENOTDIR: 20,
   EINTR: 4,
+  E2BIG: 7,
+  ENOMEM: 12,
+  ETXTBSY: 26,
+  ELOOP: 40,
   /** glibc's sigset_t is 1024 bits. */
   SIGSET_BYTES: 128,
+  /** glibc's posix_spawnattr_t is 336 bytes on x86_64; room to spare. */
+  SPAWNATTR_BYTES: 1024,
+  POSIX_SPAWN_SETPGROUP: 0x02,
+  POSIX_SPAWN_SETSIGDEF: 0x04,
+  POSIX_SPAWN_SETSIGMASK: 0x08,
+  PR_SET_CHILD_SUBREAPER: 36,
 } as const;
 
 /** Linux signal numbers by Deno name (x86_64 and aarch64 agree). */

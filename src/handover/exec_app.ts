@@ -10,6 +10,9 @@
  */
 import { SpawnError } from "../errors.ts";
 import { errno, L, type Libc, libc } from "./_libc.ts";
+import { CMemory } from "./_c_memory.ts";
+import { execFailure } from "./exec_error.ts";
+import { argvBytes, entryBytes } from "./raw_process.ts";
 import { resolveCommand } from "./resolve_command.ts";
 import { listOpenFds, startupState } from "./startup_state.ts";
 import { reapOrphans } from "./reap_orphans.ts";
@@ -25,53 +28,6 @@ const UNTOUCHABLE = new Set([9, 19, 32, 33]);
 export function canExec(): boolean {
   return Deno.build.os === "linux" && startupState() !== undefined &&
     libc() !== null;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * C strings and NULL-terminated pointer arrays in off-heap memory (array
- * buffers of 1 KiB and more), so the garbage collector cannot move them;
- * they live as long as this object.
- */
-class CMemory {
-  readonly #keep: ArrayBufferView[] = [];
-
-  /** Writes each string NUL-terminated into one buffer; returns their addresses. */
-  strings(list: readonly string[]): bigint[] {
-    const encoded = list.map((s) => encoder.encode(s));
-    const total = encoded.reduce((n, b) => n + b.length + 1, 0);
-    // A new buffer is zero-filled: every string is NUL-terminated already.
-    const bytes = new Uint8Array(new ArrayBuffer(Math.max(total, 1024)));
-    this.#keep.push(bytes);
-    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
-    let off = 0;
-    return encoded.map((b) => {
-      bytes.set(b, off);
-      const at = base + BigInt(off);
-      off += b.length + 1;
-      return at;
-    });
-  }
-
-  /** A NULL-terminated array of the given addresses (`char *const[]`). */
-  array(pointers: readonly bigint[]): BigUint64Array {
-    const out = new BigUint64Array(
-      new ArrayBuffer(Math.max((pointers.length + 1) * 8, 1024)),
-    );
-    out.set(pointers);
-    this.#keep.push(out);
-    return out;
-  }
-
-  /** One C string, as a buffer argument. */
-  string(s: string): Uint8Array {
-    const b = encoder.encode(s);
-    const out = new Uint8Array(new ArrayBuffer(Math.max(b.length + 1, 1024)));
-    out.set(b);
-    this.#keep.push(out);
-    return out;
-  }
 }
 
 /**
@@ -187,11 +143,13 @@ export function prepareExec(
   }
   const inherited = inheritedFds(c, state.openFds);
   const mem = new CMemory();
-  const args = [...argv];
+  const encoder = new TextEncoder();
+  // The words after `--` as they were given, bytes that are not UTF-8 too.
+  const args = argvBytes(argv);
   const cArgv = mem.array(mem.strings(args));
-  const cPath = mem.string(path);
+  const cPath = mem.string(encoder.encode(path));
   const envKeys = Object.keys(env);
-  const envAt = mem.strings(envKeys.map((k) => `${k}=${env[k]}`));
+  const envAt = mem.strings(envKeys.map((k) => entryBytes(k, env[k])));
   const prepared = new Map(
     envKeys.map((k, i) => [k, { value: env[k], at: envAt[i] }]),
   );
@@ -212,7 +170,7 @@ export function prepareExec(
     });
     if (fresh.length > 0) {
       const written = mem.strings(
-        fresh.map((i) => `${keys[i]}=${final[keys[i]]}`),
+        fresh.map((i) => entryBytes(keys[i], final[keys[i]])),
       );
       fresh.forEach((i, j) => at[i] = written[j]);
     }
@@ -220,16 +178,33 @@ export function prepareExec(
   };
 
   /**
-   * execve, then `/bin/sh FILE ARGS` for a file that is not a binary (as
-   * execvp does); returns the errno when that fails too.
+   * execve, then `/bin/sh FILE ARGS` for a file that is neither a binary
+   * nor a `#!` script (as execvp does); returns the error to report when
+   * that fails too.
    */
-  const run = (file: string, cFile: Uint8Array, cEnv: BigUint64Array) => {
+  const run = (
+    file: string,
+    cFile: Uint8Array,
+    cEnv: BigUint64Array,
+  ): { err: number; failure: SpawnError } => {
     c.execve(cFile, cArgv, cEnv);
     const err = errno(c);
-    if (err !== L.ENOEXEC) return err;
-    const sh = mem.strings(["/bin/sh", file, ...args.slice(1)]);
-    c.execve(mem.string("/bin/sh"), mem.array(sh), cEnv);
-    return errno(c);
+    const failure = execFailure(name, file, err);
+    if (failure !== "shell") return { err, failure };
+    const sh = mem.strings([
+      encoder.encode("/bin/sh"),
+      encoder.encode(file),
+      ...args.slice(1),
+    ]);
+    c.execve(mem.string(encoder.encode("/bin/sh")), mem.array(sh), cEnv);
+    const shErr = errno(c);
+    const shFailure = execFailure("/bin/sh", "/bin/sh", shErr);
+    return {
+      err: shErr,
+      failure: shFailure === "shell"
+        ? new SpawnError(`Cannot run '${name}': /bin/sh cannot run`, 126)
+        : shFailure,
+    };
   };
 
   return {
@@ -250,9 +225,15 @@ export function prepareExec(
       if (Deno.pid === 1) reapOrphans(new Set(), c);
       restoreSignals(c, state.ignoredSignals);
       closeOnExec(c, inherited);
+      // The app does not inherit our role of subreaper for the migration.
+      c.prctl(L.PR_SET_CHILD_SUBREAPER, 0n, 0n, 0n, 0n);
       c.pthread_sigmask(L.SIG_SETMASK, none, null);
 
-      let err = run(file, file === path ? cPath : mem.string(file), cEnv);
+      let { err, failure } = run(
+        file,
+        file === path ? cPath : mem.string(encoder.encode(file)),
+        cEnv,
+      );
       if (
         (err === L.ENOENT || err === L.ENOTDIR || err === L.EACCES) &&
         file === path
@@ -263,26 +244,22 @@ export function prepareExec(
         const again = resolveCommand(name, final);
         if (again !== file) {
           file = again;
-          err = run(file, mem.string(file), cEnv);
+          ({ err, failure } = run(
+            file,
+            mem.string(encoder.encode(file)),
+            cEnv,
+          ));
         }
       }
-      const missing = err === L.ENOENT || err === L.ENOTDIR;
-      const why = missing
-        ? "not found"
-        : err === L.EACCES
-        ? "permission denied"
-        : `exec failed with errno ${err}`;
-      throw new SpawnError(
-        `Cannot run '${name}': ${why}`,
-        missing ? 127 : 126,
-      );
+      throw failure;
     },
   };
 }
 
 /**
  * Replaces the process with `argv` (resolved on `PATH` like `execvp`, a
- * script without `#!` run by `/bin/sh`) and `env` as its whole environment.
+ * script without `#!` run by `/bin/sh`, a binary for another CPU
+ * architecture refused with 126) and `env` as its whole environment.
  * Never returns: throws SpawnError 127/126 when the program cannot be found
  * or run, before or at the exec. The caller flushes logs and closes
  * connections first. After a failed exec the signal dispositions are

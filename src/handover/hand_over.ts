@@ -59,20 +59,26 @@ export async function handOver(
       );
       try {
         await check.check(t.signal);
-        return true;
-      } catch (e) {
-        log.warn(`Watchdog: ${target.id} failed: ${(e as Error).message}`, {
-          phase: "watchdog",
-          target: target.id,
-        });
-        return false;
       } finally {
         t.dispose();
       }
     }, {
       intervalMs: options.watchdogInterval,
       failures: options.watchdogFailures,
+      startPeriodMs: options.watchdogStartPeriod,
       signal: watchdogDone.signal,
+      onFailure: ({ error, counted, streak }) => {
+        // A failure of the start period is said, but does not count.
+        const why = `${(error as Error).message}${
+          counted
+            ? ` (${streak}/${options.watchdogFailures})`
+            : " (start period: not counted)"
+        }`;
+        log.warn(
+          `Watchdog: ${target.id} failed: ${why}`,
+          { phase: "watchdog", target: target.id },
+        );
+      },
     }).then(() => {
       if (watchdogDone.signal.aborted) return;
       tripped = true;

@@ -38,13 +38,8 @@ export async function superviseApp(
   opts: SuperviseOptions,
 ): Promise<number> {
   const child = spawnChild(argv, env);
-  const send = (sig: Deno.Signal) => {
-    try {
-      child.kill(sig);
-    } catch {
-      // Already exited: its status is about to resolve.
-    }
-  };
+  // Never throws: once the app exited its status is about to resolve.
+  const send = (sig: Deno.Signal) => child.kill(sig);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   // A stop: pass the signal on, and SIGKILL if the app outlives the timeout.
   // Windows consoles deliver Ctrl-C to the child themselves: only arm.
@@ -86,7 +81,7 @@ export async function superviseApp(
   const reap = () => void reapOrphans(tracked);
   if (Deno.build.os === "linux" && Deno.pid === 1) listen("SIGCHLD", reap);
   try {
-    return (await child.status).code;
+    return await child.status;
   } finally {
     for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
     opts.signal?.removeEventListener("abort", onAbort);

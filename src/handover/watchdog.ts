@@ -4,29 +4,55 @@
  * after repeated failed checks and the restart policy takes over.
  */
 
+/** A failed check, as the watchdog judged it. */
+export interface WatchdogFailure {
+  /** What the check threw. */
+  readonly error: unknown;
+  /**
+   * False during the start period (no check has passed yet, and the check
+   * began less than `startPeriodMs` after the watchdog started).
+   */
+  readonly counted: boolean;
+  /** Consecutive counted failures so far, this one included. */
+  readonly streak: number;
+}
+
 /** How often to check and when to give up. */
 export interface WatchdogOptions {
   /** Time between the end of one check and the start of the next. */
   readonly intervalMs: number;
   /** Consecutive failed checks that trip the watchdog. */
   readonly failures: number;
+  /**
+   * As Docker's `start_period`: until the first check passes, failures of
+   * checks begun within this time from the start do not count. Default 0.
+   */
+  readonly startPeriodMs?: number;
   /** Ends the watchdog; the returned promise then rejects with its reason. */
   readonly signal: AbortSignal;
+  /** Called after each failed check, e.g. to log it. */
+  readonly onFailure?: (failure: WatchdogFailure) => void;
+  /** The clock, in ms (default `performance.now`); tests pass a fake one. */
+  readonly now?: () => number;
 }
 
 /**
  * Calls `check` every `intervalMs` (the first time after one interval, to
- * let the app start) and resolves once `failures` consecutive checks failed.
- * A check that throws counts as failed; a passing check resets the count.
- * The check bounds its own duration.
+ * let the app start) and resolves once `failures` consecutive checks failed
+ * (rejected), not counting those of the start period. A passing check
+ * resets the count and ends the start period. The check bounds its own
+ * duration.
  */
 export function startWatchdog(
-  check: () => Promise<boolean>,
+  check: () => Promise<void>,
   opts: WatchdogOptions,
 ): Promise<void> {
   const { signal } = opts;
+  const now = opts.now ?? (() => performance.now());
+  const startedAt = now();
   return new Promise<void>((resolve, reject) => {
-    let failed = 0;
+    let streak = 0;
+    let passed = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => {
       clearTimeout(timer);
@@ -35,12 +61,27 @@ export function startWatchdog(
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     const tick = async () => {
-      const ok = await check().catch(() => false);
+      const began = now();
+      let error: unknown;
+      // A check that throws at once fails like one that rejects.
+      const ok = await Promise.resolve().then(check).then(() => true, (e) => {
+        error = e;
+        return false;
+      });
       if (signal.aborted) return;
-      failed = ok ? 0 : failed + 1;
-      if (failed >= Math.max(1, opts.failures)) {
-        signal.removeEventListener("abort", onAbort);
-        return resolve();
+      if (ok) {
+        passed = true;
+        streak = 0;
+      } else {
+        // Docker judges by when the check began (health.go).
+        const counted = passed ||
+          began - startedAt >= (opts.startPeriodMs ?? 0);
+        if (counted) streak++;
+        opts.onFailure?.({ error, counted, streak });
+        if (streak >= Math.max(1, opts.failures)) {
+          signal.removeEventListener("abort", onAbort);
+          return resolve();
+        }
       }
       timer = setTimeout(tick, opts.intervalMs);
     };

@@ -12,7 +12,8 @@ import { hostPort, type Target } from "../checks/target.ts";
 import type { Log } from "../log/logger.ts";
 import { delay } from "../wait/delay.ts";
 import { scrub } from "../config/redact.ts";
-import { postgresJsOptions } from "../checks/postgres_options.ts";
+import { connectPostgres } from "../checks/postgres_session.ts";
+import { LoginRefusedError } from "../checks/postgres_errors.ts";
 
 /** The two-int advisory lock key: 'pref' and 0. */
 export const LOCK_KEY: readonly [number, number] = [0x70726566, 0];
@@ -146,7 +147,6 @@ export function migrationLock(
   // error ends it at once with the reason: the attempt fails, the schedule
   // retries.
   const take = async (): Promise<"held" | "refused" | string> => {
-    const { default: postgres } = await import("postgres");
     const left = () => opts.deadlineAt - performance.now();
     const started = performance.now();
     let announced = false;
@@ -154,18 +154,20 @@ export function migrationLock(
     while (true) {
       if (opts.signal.aborted) throw opts.signal.reason;
       try {
-        sql ??= postgres({
-          ...postgresJsOptions(target),
-          max: 1,
-          idle_timeout: 0,
-          max_lifetime: null,
-          connect_timeout: 5,
-          connection: {
-            application_name:
-              `preflight migrate ${safeHostname()} pid ${Deno.pid}`,
-          },
-          onnotice: () => {},
-        });
+        if (!sql) {
+          // The server libpq would pick (host list, sslmode fallbacks,
+          // target_session_attrs), on a session kept for the whole step.
+          const session = await connectPostgres(
+            target,
+            AbortSignal.any([opts.signal, AbortSignal.timeout(15_000)]),
+            {
+              applicationName:
+                `preflight migrate ${safeHostname()} pid ${Deno.pid}`,
+              extra: { idle_timeout: 0, max_lifetime: null },
+            },
+          );
+          sql = session.sql;
+        }
         const [{ locked }] = await withTimeout(
           sql`select pg_try_advisory_lock(${LOCK_KEY[0]}::int, ${
             LOCK_KEY[1]
@@ -194,7 +196,10 @@ export function migrationLock(
       } catch (e) {
         if (e instanceof LockTimeoutError || opts.signal.aborted) throw e;
         await close();
-        if (PERMANENT.has((e as { code?: string }).code ?? "")) {
+        if (
+          e instanceof LoginRefusedError ||
+          PERMANENT.has((e as { code?: string }).code ?? "")
+        ) {
           opts.log.warn(
             `⚠️ Cannot take the migration lock: ${
               scrub((e as Error).message ?? String(e))

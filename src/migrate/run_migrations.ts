@@ -80,6 +80,11 @@ export async function runMigrations(
       code = await runChild(m.argv, m.env, {
         signal: m.signal,
         stopTimeoutMs: m.stopTimeoutMs,
+        onLeftovers: () =>
+          m.log.warn(
+            `⚠️ ${m.name} left processes running in its process group; stopping them`,
+            { phase: "migrate", attempt: n },
+          ),
       });
       if (code === 0) return { ok: true, attempts: n, lastExitCode: 0 };
       m.log.warn(`✗ ${m.name} exited with code ${code}.`, {

@@ -83,11 +83,12 @@ async function waitOne(
   while (!deadline.aborted) {
     const attemptStart = performance.now();
     attempts++;
-    const left = endsAt - attemptStart;
-    const attempt = timeoutSignal(
-      Math.min(opts.attemptTimeoutMs, left),
-      deadline,
+    // Capped by what is left of the budget, which may be nothing already.
+    const limit = Math.max(
+      0,
+      Math.min(opts.attemptTimeoutMs, endsAt - attemptStart),
     );
+    const attempt = timeoutSignal(limit, deadline);
     try {
       await check.check(attempt.signal);
       return result("ready");
@@ -95,9 +96,9 @@ async function waitOne(
       const why = attempt.signal.aborted && !(e instanceof PermanentError)
         ? (reason && deadline.aborted
           ? reason
-          : `no answer within ${
-            formatDuration(Math.min(opts.attemptTimeoutMs, left))
-          }`)
+          : limit < opts.attemptTimeoutMs
+          ? "no answer before the deadline"
+          : `no answer within ${formatDuration(limit)}`)
         : reasonOf(e);
       if (e instanceof PermanentError) {
         reason = why;

@@ -186,3 +186,33 @@ Deno.test("only changes of state and a periodic 'Still waiting' are logged, not 
   );
   assert.ok(still.length >= 1 && still.length <= 3, JSON.stringify(lines));
 });
+
+Deno.test("waitFor never reports a negative or zero attempt limit: an attempt started after the deadline has 'no answer before the deadline'", async () => {
+  // The first check holds the thread for 20 ms, so the second one's first
+  // attempt starts after the 1 ms budget is spent.
+  const hog: Check = {
+    id: "hog",
+    check() {
+      const until = performance.now() + 20;
+      while (performance.now() < until) { /* busy */ }
+      return Promise.reject(new NotReadyError("not yet"));
+    },
+  };
+  const hang: Check = {
+    id: "hang",
+    check: (signal) =>
+      new Promise((_, reject) =>
+        signal.addEventListener(
+          "abort",
+          () => reject(new NotReadyError("aborted")),
+          { once: true },
+        )
+      ),
+  };
+  const results = await waitFor([hog, hang], {
+    timeoutMs: 1,
+    attemptTimeoutMs: 5000,
+  });
+  assert.equal(results[1].state, "timeout");
+  assert.equal(results[1].reason, "no answer before the deadline");
+});

@@ -1,0 +1,135 @@
+/**
+ * What PostgreSQL failures mean for readiness: which SQLSTATEs and client
+ * errors are permanent (credentials, unknown database, certificates) and
+ * which are transient, worded with the server's own message and without
+ * any secret.
+ */
+import { NotReadyError, PermanentError } from "./check.ts";
+import { scrub } from "../config/redact.ts";
+
+/** SQLSTATE `cannot_connect_now`: starting up, shutting down, standby not accepting. */
+export const CANNOT_CONNECT_NOW = "57P03";
+
+/** The server's message and detail, as one line without a final period. */
+export function serverMessage(message: string, detail?: string): string {
+  const text = detail ? `${message}. ${detail}` : message;
+  return text.replace(/\s+/g, " ").replace(/\.$/, "");
+}
+
+/**
+ * The server refused the login itself (credentials, unknown database or
+ * user, pg_hba rules, no CONNECT privilege): permanent, with its SQLSTATE.
+ */
+export class LoginRefusedError extends PermanentError {
+  override name = "LoginRefusedError";
+  constructor(message: string, readonly sqlState: string) {
+    super(message);
+  }
+}
+
+/** Server errors that no amount of waiting fixes. */
+function permanentSqlState(code: string): boolean {
+  return code.startsWith("28") || // invalid_authorization_specification, invalid_password
+    code === "3D000" || // invalid_catalog_name: unknown database
+    code === "42501"; // insufficient_privilege: no CONNECT on the database
+}
+
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * Classifies an error from a login attempt: credentials, unknown database
+ * and certificate problems are permanent; everything about reaching the
+ * server is transient. Messages keep the server's own words.
+ */
+export function classifyLoginError(e: unknown, where: string): Error {
+  if (e instanceof NotReadyError || e instanceof PermanentError) return e;
+  const err = (e ?? {}) as {
+    name?: string;
+    code?: unknown;
+    message?: string;
+    detail?: string;
+  };
+  const code = typeof err.code === "string" ? err.code : "";
+  const message = (err.message ?? String(e)).split("\n")[0];
+  if (err.name === "PostgresError" && /^[0-9A-Z]{5}$/.test(code)) {
+    if (permanentSqlState(code)) {
+      return new LoginRefusedError(
+        `${where} rejected the login: ${message} (${code})`,
+        code,
+      );
+    }
+    if (code === CANNOT_CONNECT_NOW) {
+      return new NotReadyError(
+        `${where} answered: ${serverMessage(message, err.detail)} (${code})`,
+      );
+    }
+    return new NotReadyError(`login to ${where} failed: ${message} (${code})`);
+  }
+  if (
+    TLS_CODES.has(code) ||
+    /certificate|altnames|self[- ]signed|UnknownIssuer|NotValidForName/i.test(
+      message,
+    )
+  ) {
+    return new PermanentError(
+      `TLS certificate error from ${where}: ${message}`,
+    );
+  }
+  switch (code) {
+    case "ECONNREFUSED":
+      return new NotReadyError(`connection refused by ${where}`);
+    case "ECONNRESET":
+    case "EPIPE":
+      return new NotReadyError(`connection reset by ${where} during the login`);
+    case "ETIMEDOUT":
+    case "CONNECT_TIMEOUT":
+      return new NotReadyError(`connection to ${where} timed out`);
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new NotReadyError(`host of ${where} does not resolve (${code})`);
+    case "CONNECTION_CLOSED":
+    case "CONNECTION_ENDED":
+    case "CONNECTION_DESTROYED":
+      return new NotReadyError(
+        `connection closed by ${where} before the login completed`,
+      );
+    case "SASL_SIGNATURE_MISMATCH":
+      return new PermanentError(
+        `${where} failed SCRAM server authentication: its signature does not match`,
+      );
+    case "AUTH_TYPE_NOT_IMPLEMENTED":
+      return new PermanentError(`${where} asks for ${message}`);
+  }
+  return new NotReadyError(`cannot log in to ${where}: ${message}`);
+}
+
+/** Masks the target's password (and any registered secret) in a failure's message. */
+export function hideSecrets(
+  error: Error,
+  password: string | undefined,
+): Error {
+  let msg = scrub(error.message);
+  if (password) {
+    for (const form of [password, encodeURIComponent(password)]) {
+      msg = msg.split(form).join("***");
+    }
+  }
+  if (msg === error.message) return error;
+  return error instanceof LoginRefusedError
+    ? new LoginRefusedError(msg, error.sqlState)
+    : error instanceof PermanentError
+    ? new PermanentError(msg)
+    : new NotReadyError(msg);
+}
