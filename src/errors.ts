@@ -4,7 +4,7 @@
  */
 
 /** Exit codes of the contract (SPEC "Exit codes"). */
-export const ExitCode = {
+const ExitCode = {
   ok: 0,
   unhealthy: 1,
   targetFailed: 1,

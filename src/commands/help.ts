@@ -45,7 +45,7 @@ const runDefault = (name: string) =>
  * What `run` does with no configuration at all, and the switch that turns
  * off each part: the first thing `help run` says.
  */
-export function runDefaults(): string[] {
+function runDefaults(): string[] {
   return [
     "By default, run does three things; each can be turned off:",
     `  1. Waits up to ${

@@ -33,7 +33,7 @@ import { writeStderr } from "../log/write_stderr.ts";
 import { timeoutSignal } from "../wait/timeout_signal.ts";
 
 /** The service restarted when none is named. */
-export const DEFAULT_SERVICE = "backend";
+const DEFAULT_SERVICE = "backend";
 
 /** Time limit of one `docker` call that is not the restart itself. */
 const CALL_TIMEOUT_MS = 15_000;

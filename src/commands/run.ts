@@ -25,7 +25,7 @@ const RULE = "============================================";
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 /** The targets of the wait step: the database (unless --no-db), Redis, then --wait-for. */
-export function runTargets(
+function runTargets(
   env: Readonly<Record<string, string>>,
   waitFor: readonly string[],
   source: string,

@@ -3,7 +3,7 @@ import type { CommandHandler } from "./context.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The version of this build, from deno.json. */
-export const VERSION: string = denoJson.version;
+const VERSION: string = denoJson.version;
 
 /** Prints `preflight VERSION (deno X, OS-ARCH)`. */
 export const version: CommandHandler = (ctx) => {

@@ -16,7 +16,7 @@ import { validateHandOver } from "../handover/validate_hand_over.ts";
  * most likely the command, written without `--` (as `dockerize` takes it):
  * say so, with the line it meant.
  */
-export function parseTargets(
+function parseTargets(
   words: readonly string[],
   source = "target",
 ): Target[] {

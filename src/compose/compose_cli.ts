@@ -36,7 +36,7 @@ export class ComposeUnavailableError extends Error {
 }
 
 /** A `docker` command failed (non-zero exit, timeout, unreadable output). */
-export class DockerCommandError extends Error {
+class DockerCommandError extends Error {
   override name = "DockerCommandError";
 }
 
@@ -54,7 +54,7 @@ export function composeArgv(
 }
 
 /** The first non-empty line of a command's error output, scrubbed. */
-export function firstLine(text: string): string {
+function firstLine(text: string): string {
   const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== "");
   return scrub(line ?? "");
 }
@@ -64,7 +64,7 @@ export function firstLine(text: string): string {
  * Throws {@linkcode ComposeUnavailableError} when the executable is missing,
  * {@linkcode DockerCommandError} on a timeout; a non-zero exit is returned.
  */
-export async function runDocker(
+async function runDocker(
   opts: ComposeOptions,
   args: readonly string[],
   timeoutMs: number,

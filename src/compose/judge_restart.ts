@@ -46,7 +46,7 @@ export interface RestartVerdict {
 }
 
 /** True when `now` is a start after the `before` start (daemon clock strings). */
-export function isNewStart(
+function isNewStart(
   before: string | undefined,
   state: ContainerState,
 ): boolean {

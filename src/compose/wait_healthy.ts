@@ -47,7 +47,7 @@ export interface WaitHealthyOptions {
 }
 
 /** Delay before poll n (0-based): quick at first, then once a second. */
-export function pollDelay(n: number): number {
+function pollDelay(n: number): number {
   return n === 0 ? 0 : n < 3 ? 250 : n < 6 ? 500 : 1000;
 }
 

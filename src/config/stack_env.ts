@@ -12,7 +12,7 @@ import type { Options } from "./resolve_options.ts";
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The default migration command of the old script. */
-export const DEFAULT_MIGRATE_CMD = "alembic upgrade head";
+const DEFAULT_MIGRATE_CMD = "alembic upgrade head";
 
 /**
  * The stack's own variables that preflight reads, with their defaults and

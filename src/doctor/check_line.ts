@@ -116,7 +116,7 @@ export function line(
 }
 
 /** Collapses whitespace and newlines, and caps the length (a report line is one line). */
-export function oneLine(text: string, max = 300): string {
+function oneLine(text: string, max = 300): string {
   const s = text.replace(/\s+/g, " ").trim();
   return s.length > max ? s.slice(0, max - 3) + "..." : s;
 }

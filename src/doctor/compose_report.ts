@@ -16,7 +16,7 @@ import { type CheckLine, line, since } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
 
 /** `running (healthy)`, `exited (1)`... */
-export function describeContainer(c: ComposeContainer): string {
+function describeContainer(c: ComposeContainer): string {
   if (c.state === "running") {
     return c.health ? `running (${c.health})` : "running";
   }
@@ -27,7 +27,7 @@ export function describeContainer(c: ComposeContainer): string {
 }
 
 /** True when a container counts as up. */
-export function containerPasses(c: ComposeContainer): boolean {
+function containerPasses(c: ComposeContainer): boolean {
   return c.state === "running" && (c.health === "" || c.health === "healthy");
 }
 

@@ -37,7 +37,7 @@ export interface DoctorPlan {
 const TABLE = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
 /** The default health URL: `http://127.0.0.1:${PORT:-8000}/health`. */
-export function defaultHealthUrl(
+function defaultHealthUrl(
   env: Readonly<Record<string, string>>,
 ): string {
   return `http://127.0.0.1:${appPort(env)}/health`;

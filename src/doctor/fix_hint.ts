@@ -8,7 +8,7 @@ import { isSecretName, redactUrl } from "../config/redact.ts";
 import { databaseAddress } from "../config/stack_env.ts";
 
 /** `NAME=value (origin)`, the value masked when the name or a URL says it is secret. */
-export function describeVariable(
+function describeVariable(
   config: Config,
   name: string,
   fallback?: string,
@@ -28,7 +28,7 @@ export function describeVariable(
 }
 
 /** Where an option's value came from: the flag, a variable (and its file), or the default. */
-export function describeOption(
+function describeOption(
   config: Config,
   key: string,
   flag: string,

@@ -12,8 +12,6 @@ import type { CheckLine, DoctorReport, LineStatus } from "./check_line.ts";
 export interface TextOptions {
   /** ANSI colours (terminal only). */
   readonly color?: boolean;
-  /** Print the final summary line (default true). */
-  readonly summary?: boolean;
 }
 
 const NAMES: Record<CheckLine["component"], string> = {
@@ -81,20 +79,18 @@ export function formatText(
       ].join("  ").trimEnd(),
     );
   }
-  if (opts.summary !== false) {
-    const s = report.summary;
-    const took = formatDuration(report.duration_ms);
-    out.push(
-      "",
-      report.ok
-        ? `${
-          paint(COLORS.pass, "✓ All checks passed")
-        } (${s.passed} passed, ${s.skipped} skipped) in ${took}`
-        : `${
-          paint(COLORS.fail, `✗ ${s.failed} failed`)
-        }, ${s.passed} passed, ${s.skipped} skipped in ${took}`,
-    );
-  }
+  const s = report.summary;
+  const took = formatDuration(report.duration_ms);
+  out.push(
+    "",
+    report.ok
+      ? `${
+        paint(COLORS.pass, "✓ All checks passed")
+      } (${s.passed} passed, ${s.skipped} skipped) in ${took}`
+      : `${
+        paint(COLORS.fail, `✗ ${s.failed} failed`)
+      }, ${s.passed} passed, ${s.skipped} skipped in ${took}`,
+  );
   return scrub(out.join("\n")) + "\n";
 }
 

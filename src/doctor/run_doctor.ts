@@ -31,7 +31,7 @@ const REPORTERS: [Component, string, Reporter][] = [
 ];
 
 /** The line with what to change when it failed, by what failed. */
-export function withFix(l: CheckLine, plan: DoctorPlan): CheckLine {
+function withFix(l: CheckLine, plan: DoctorPlan): CheckLine {
   if (l.status !== "fail") return l;
   const f = plan.fixes;
   const fix = l.component === "postgres"

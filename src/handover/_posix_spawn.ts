@@ -94,7 +94,7 @@ export interface SpawnedChild {
 }
 
 /** Decodes a `waitpid` status as a shell reports it: the code, or 128+N. */
-export function exitCodeOfStatus(status: number): number {
+function exitCodeOfStatus(status: number): number {
   const sig = status & 0x7f;
   return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
 }

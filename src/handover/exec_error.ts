@@ -35,7 +35,7 @@ export function interpreterOf(head: Uint8Array): string | undefined {
 }
 
 /** The first bytes of a file (empty when it cannot be read). */
-export function readHead(path: string, size = 256): Uint8Array {
+function readHead(path: string, size = 256): Uint8Array {
   try {
     using file = Deno.openSync(path);
     const buf = new Uint8Array(size);

@@ -19,8 +19,6 @@ export interface HandOverOptions {
   readonly options: Options;
   readonly signal: AbortSignal;
   readonly log: Log;
-  /** Called right before exec: close connections, write the last lines. */
-  readonly beforeExec?: () => Promise<void> | void;
   /** The exec of `argv` prepared before the wait (see validateHandOver). */
   readonly prepared?: PreparedExec;
 }
@@ -41,7 +39,6 @@ export async function handOver(
     // Not found (127) and not executable (126) are reported before anything.
     const exec = ho.prepared ?? prepareExec(argv, env);
     if (ho.signal.aborted) throw ho.signal.reason;
-    await ho.beforeExec?.();
     exec.exec(env);
   }
   resolveCommand(argv[0], env);

@@ -8,7 +8,7 @@
 import { L, type Libc, libc } from "./_libc.ts";
 
 /** Our child pids, from `/proc/self/task/TID/children` or else a `/proc` scan. */
-export function childPids(): number[] {
+function childPids(): number[] {
   const pids: number[] = [];
   try {
     for (const task of Deno.readDirSync("/proc/self/task")) {

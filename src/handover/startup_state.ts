@@ -18,7 +18,7 @@ export interface StartupState {
 let captured: StartupState | undefined;
 
 /** Parses the `SigIgn:` hex mask of `/proc/PID/status` into signal numbers. */
-export function parseSigMask(status: string, field = "SigIgn"): Set<number> {
+function parseSigMask(status: string, field = "SigIgn"): Set<number> {
   const line = status.split("\n").find((l) => l.startsWith(`${field}:`));
   const signals = new Set<number>();
   if (!line) return signals;

@@ -7,7 +7,7 @@ import { reapOrphans } from "./reap_orphans.ts";
 import { spawnChild } from "./spawn_child.ts";
 
 /** Signals passed on to the app (SPEC "run" step 3). */
-export const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
+const FORWARDED_SIGNALS: readonly Deno.Signal[] = [
   "SIGTERM",
   "SIGINT",
   "SIGHUP",

@@ -8,8 +8,6 @@ import { scrub } from "../config/redact.ts";
 import { writeStderr } from "./write_stderr.ts";
 import { clearStatusLine, configureStatusLine } from "./status_line.ts";
 
-export { writeStderr };
-
 export type LogFormat = "text" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -47,8 +45,8 @@ function render(record: LogRecord): string {
   ).join("");
 }
 
-/** Formats one record as a line, without the newline. Exported for tests. */
-export function formatRecord(
+/** Formats one record as a line, without the newline. */
+function formatRecord(
   record: LogRecord,
   opts: LoggingOptions,
 ): string | undefined {

@@ -18,7 +18,7 @@ const READY_CHECK_MS = 5000;
  * Failed attempts in a row, each followed by the database answering ready,
  * after which a failure is taken as deterministic and not retried.
  */
-export const DETERMINISTIC_AFTER = 2;
+const DETERMINISTIC_AFTER = 2;
 
 /** Settings of {@linkcode runMigrations}. */
 export interface MigrationRun {

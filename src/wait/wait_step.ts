@@ -86,7 +86,7 @@ const SERVER_SCHEMES: Record<number, string> = {
  * The URL that checks the server itself, for a bare `HOST:PORT` (only a TCP
  * check) on the well-known port of PostgreSQL or Redis.
  */
-export function serverUrlFor(t: Target): string | undefined {
+function serverUrlFor(t: Target): string | undefined {
   const scheme = SERVER_SCHEMES[t.port];
   return t.bare && scheme ? `${scheme}://${hostPort(t)}` : undefined;
 }
