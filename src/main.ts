@@ -9,7 +9,10 @@ import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
 import type { CommandName } from "./cli/options.ts";
 import { importLazily, isCommand } from "./lazy.ts";
 import * as fast from "./commands/probe_fast.ts";
-import type { CommandHandler } from "./commands/context.ts";
+import type { CommandHandler, Output } from "./commands/context.ts";
+import { realClock } from "./wait/clock.ts";
+import { createStatusLine } from "./log/status_line.ts";
+import type { Logger } from "./log/logger.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
 // fds), then listen for the stop signals. Deno as PID 1 with no listener
@@ -59,6 +62,22 @@ function consoleColumns(): number | undefined {
   }
 }
 
+/** A handler's view of standard output or error. */
+function output(file: typeof Deno.stdout): Output {
+  const isTerminal = file.isTerminal();
+  return {
+    write: (text) => writeAll(file, text),
+    isTerminal,
+    columns: isTerminal ? consoleColumns() : undefined,
+  };
+}
+
+/** The logger of the commands that log nothing (probe, help, version). */
+const silent: Logger = {
+  get: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
+  status: createStatusLine({ enabled: false, write: () => {} }),
+};
+
 /** Whether JSON logs were asked for, read raw: configuration may be what failed. */
 function wantsJson(): boolean {
   const args = Deno.args;
@@ -99,34 +118,37 @@ async function main(): Promise<number> {
       probing ? Deno.env.toObject() : inheritedEnv(),
     );
     command = config.command;
-    const wantsHelp = config.options.help && command !== "help";
-    if (wantsHelp) command = "help";
+    const stdout = output(Deno.stdout);
+    const stderr = output(Deno.stderr);
+    let logger = silent;
     // probe stays silent and light: no logging library.
     if (command !== "probe" && command !== "help" && command !== "version") {
       const { setupLogging } = await importLazily<
         typeof import("./log/setup_logging.ts")
       >("log/setup_logging.ts");
       // On a terminal: colours (unless NO_COLOR) and a live waiting line.
-      const terminal = Deno.stderr.isTerminal();
-      await setupLogging({
+      logger = await setupLogging({
         format: config.options.logFormat,
         level: config.options.logLevel,
         prefix: config.options.logPrefix,
-        color: terminal && !config.env.NO_COLOR,
-        live: terminal,
-        columns: terminal ? consoleColumns() : undefined,
+        write: stderr.write,
+        color: stderr.isTerminal && !config.env.NO_COLOR,
+        live: stderr.isTerminal,
+        columns: stderr.columns,
       });
       logging = true;
     }
     const handler = (command === first ? await early : undefined) ??
       await loadHandler(command);
     return await handler({
-      config: wantsHelp
-        ? { ...config, command: "help", positionals: [config.command] }
-        : config,
+      config,
+      env: config.env,
       signal: stop.signal,
+      stdout,
+      stderr,
+      logger,
+      clock: realClock,
       startedAt,
-      stdout: (text) => writeAll(Deno.stdout, text),
     });
   } catch (error) {
     const code = exitCodeOf(error);

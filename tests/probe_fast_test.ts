@@ -16,7 +16,6 @@ import {
   PROBE_VARIABLES,
   probeHealthy,
 } from "../src/commands/probe_fast.ts";
-import { probe } from "../src/commands/probe.ts";
 import { loadConfig } from "../src/config/load_config.ts";
 import { parseTarget } from "../src/checks/target.ts";
 import { httpRequest } from "../src/checks/http.ts";
@@ -24,18 +23,14 @@ import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseDuration } from "../src/config/duration.ts";
 import { closedPort, startFaultServer } from "./_servers.ts";
 import { preflightArgv } from "./_cli.ts";
+import { runHandler } from "./_context.ts";
 
 /** The full probe alone, as main.ts runs it when the short cut declines. */
 async function fullProbe(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<number> {
-  const config = await loadConfig(args, env);
-  return await probe({
-    config,
-    signal: new AbortController().signal,
-    stdout: () => {},
-  });
+  return (await runHandler(args, env)).code;
 }
 
 /** A server that answers every connection with `reply` (written in parts), then closes or hangs. */

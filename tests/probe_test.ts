@@ -1,7 +1,9 @@
-/** `preflight probe` through the CLI: exit 0/1 only, silence when healthy, one line, JSON, the hard deadline. */
+/** `preflight probe` through the CLI (and in-process for its deadline): exit 0/1 only, silence when healthy, one line, JSON, the hard deadline. */
 import assert from "node:assert/strict";
 import { closedPort, startFaultServer } from "./_servers.ts";
 import { runPreflight } from "./_cli.ts";
+import { runHandler } from "./_context.ts";
+import { FakeClock } from "./_fake_clock.ts";
 
 function serve200(): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve(
@@ -154,28 +156,20 @@ Deno.test("probe --json keeps each target's object under 4 KiB, even for a 10 KB
 });
 
 Deno.test("probe's deadline counts from the command's start, shared with the short cut: with 100 ms of 3 s left, a silent peer ends it then, not 3 s later", async () => {
-  const { loadConfig } = await import("../src/config/load_config.ts");
-  const { probe } = await import("../src/commands/probe.ts");
   await using silent = startFaultServer("silent");
-  const config = await loadConfig([
-    "probe",
-    "--json",
-    `http://127.0.0.1:${silent.port}/health`,
-  ], {});
-  let out = "";
-  const t0 = performance.now();
-  const code = await probe({
-    config,
-    signal: new AbortController().signal,
-    // As main.ts passes it: 2.9 s of the 3 s deadline already spent.
-    startedAt: t0 - 2900,
-    stdout: (text) => out += text,
-  });
-  const ms = performance.now() - t0;
-  assert.equal(code, 1);
-  assert.equal(JSON.parse(out).ok, false);
-  // A deadline of its own would take the full 3 s (timers never fire
-  // early); the shared one ends after about 0.1 s. The bound is generous
-  // for a busy machine and still below 3 s.
-  assert.ok(ms < 2600, `took ${Math.round(ms)} ms`);
+  // As main.ts passes it: 2.9 s of the 3 s deadline already spent.
+  const clock = new FakeClock(2900);
+  const r = await clock.run(runHandler(
+    [
+      "probe",
+      "--json",
+      `http://127.0.0.1:${silent.port}/health`,
+    ],
+    {},
+    { clock, startedAt: 0 },
+  ));
+  assert.equal(r.code, 1);
+  assert.equal(JSON.parse(r.stdout).ok, false);
+  // A deadline of its own would end at 5.9 s.
+  assert.equal(clock.now(), 3000);
 });

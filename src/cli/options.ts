@@ -73,8 +73,8 @@ const ALL: CommandName[] = [
   "restart",
 ];
 
-/** Every option. Order is the order of `help` and the README table. */
-export const OPTIONS: readonly OptionSpec[] = [
+/** The table, with its literal types: {@linkcode Options} is derived from it. */
+const TABLE = [
   // Waiting
   {
     name: "wait-for",
@@ -363,7 +363,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: [...ALL, "version", "help"],
     help: "Show help",
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** Every option. Order is the order of `help` and the README table. */
+export const OPTIONS: readonly OptionSpec[] = TABLE;
+
+/** `wait-for` → `waitFor`. */
+type CamelCase<S extends string> = S extends `${infer H}-${infer T}`
+  ? `${H}${Capitalize<CamelCase<T>>}`
+  : S;
+
+/** The value of an option once resolved (config/resolve_options.ts). */
+type ValueOf<S extends OptionSpec> = S["kind"] extends "bool" ? boolean
+  // Durations in milliseconds (Infinity: no limit).
+  : S["kind"] extends "duration" | "count" ? number
+  : S["kind"] extends "list" ? readonly string[]
+  : S["kind"] extends "statuses" ? readonly number[] | undefined
+  : S extends { readonly choices: readonly (infer C)[] } ? C
+  : S extends { readonly default: unknown } ? string
+  : string | undefined;
+
+/**
+ * Resolved option values, by the option's name in camel case: derived from
+ * the table, so an option added there has its field here. Durations are in
+ * milliseconds; a `timeout` of Infinity is `--timeout 0` (no deadline) for
+ * run, wait and migrate. An option of another command keeps its empty value
+ * (false, [], undefined).
+ */
+export type Options = {
+  readonly [S in (typeof TABLE)[number] as CamelCase<S["name"]>]: ValueOf<S>;
+};
 
 /** The variable of an option, or undefined when it has none. */
 export function envName(spec: OptionSpec): string | undefined {

@@ -110,6 +110,8 @@ export function helpText(command?: CommandName): string {
 
 /** Prints help to standard output. */
 export const help: CommandHandler = (ctx) => {
-  ctx.stdout(helpText(ctx.config.positionals[0] as CommandName | undefined));
+  ctx.stdout.write(
+    helpText(ctx.config.positionals[0] as CommandName | undefined),
+  );
   return Promise.resolve(0);
 };

@@ -5,15 +5,14 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { MigrationError } from "../errors.ts";
-import { log as getLog } from "../log/logger.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { checkMigrationProgram } from "../migrate/migration_program.ts";
 
 /** Runs the migrations. */
 export const migrate: CommandHandler = async (ctx) => {
-  const started = performance.now();
+  const started = ctx.clock.now();
   const plan = planMigration(ctx.config);
-  const log = getLog("migrate");
+  const log = ctx.logger.get("migrate");
   if (!plan) {
     log.info("No migration command (empty); nothing to do", {
       phase: "migrate",
@@ -21,7 +20,11 @@ export const migrate: CommandHandler = async (ctx) => {
     return 0;
   }
   checkMigrationProgram(ctx.config, plan.argv[0]);
-  const result = await migrateStep(plan, ctx.config, ctx.signal, log, started);
+  const result = await migrateStep(plan, ctx.config, {
+    signal: ctx.signal,
+    log,
+    clock: ctx.clock,
+  }, started);
   if (result.status !== "applied") {
     // The warning above said what failed.
     throw new MigrationError("Exiting with code 3");

@@ -11,10 +11,9 @@ import { createCheck } from "../checks/registry.ts";
 // The default target is HTTP: loaded with this module, not one step later.
 import "../checks/http.ts";
 import { reasonOf } from "../checks/check.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import type { Clock } from "../wait/clock.ts";
 import { formatDuration } from "../config/duration.ts";
 import { redactUrl, scrub } from "../config/redact.ts";
-import { writeStderr } from "../log/write_stderr.ts";
 
 /** Longest failure line, in bytes (Docker keeps 4 KiB of probe output). */
 const MAX_LINE = 4000;
@@ -78,8 +77,9 @@ async function probeOne(
   source: string,
   signal: AbortSignal,
   httpStatus: readonly number[] | undefined,
+  clock: Clock,
 ): Promise<ProbeResult> {
-  const started = performance.now();
+  const started = clock.now();
   let id = text;
   try {
     const target = parseTarget(text, source);
@@ -89,13 +89,13 @@ async function probeOne(
     return {
       target: id,
       ok: true,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(clock.now() - started),
     };
   } catch (e) {
     return {
       target: id,
       ok: false,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(clock.now() - started),
       reason: signal.aborted
         ? "no answer before the probe deadline"
         : reasonOf(e),
@@ -105,17 +105,17 @@ async function probeOne(
 
 /** Runs the probe; never throws past the deadline. */
 export const probe: CommandHandler = async (ctx) => {
-  const { options, env, positionals } = ctx.config;
+  const { options, positionals } = ctx.config;
+  const { env } = ctx;
   const texts = positionals.length > 0
     ? positionals
     : [defaultProbeTarget(env)];
   // Only the deadline: a stop signal ends a probe at once with 1 (main.ts).
   // It counts from the start of the command: main.ts may have tried the
   // short cut (probe_fast.ts) first.
-  const spent = ctx.startedAt === undefined
-    ? 0
-    : performance.now() - ctx.startedAt;
-  const deadline = timeoutSignal(Math.max(0, options.timeout - spent));
+  const { clock } = ctx;
+  const spent = clock.now() - ctx.startedAt;
+  const deadline = clock.timeout(Math.max(0, options.timeout - spent));
   // The hard deadline: whatever a check does, the probe answers in time.
   let onDeadline!: () => void;
   const expired = new Promise<"expired">((resolve) => {
@@ -131,6 +131,7 @@ export const probe: CommandHandler = async (ctx) => {
       positionals.length > 0 ? `target ${i + 1}` : "PORT",
       deadline.signal,
       options.httpStatus,
+      clock,
     ).then((r) => (settled[i] = r))
   );
   await Promise.race([Promise.all(pending), expired]);
@@ -146,7 +147,9 @@ export const probe: CommandHandler = async (ctx) => {
   );
   const healthy = results.every((r) => r.ok);
   if (options.json) {
-    ctx.stdout(results.map((r) => jsonLine(r, MAX_LINE)).join("\n") + "\n");
+    ctx.stdout.write(
+      results.map((r) => jsonLine(r, MAX_LINE)).join("\n") + "\n",
+    );
   } else if (!healthy) {
     let line = results.filter((r) => !r.ok).map((r) =>
       `${r.target}: ${r.reason}`
@@ -154,7 +157,7 @@ export const probe: CommandHandler = async (ctx) => {
       .join("; ");
     line = scrub(`unhealthy: ${line}`).replace(/[\r\n]+/g, " ");
     line = truncateBytes(line, MAX_LINE);
-    writeStderr(line + "\n");
+    ctx.stderr.write(line + "\n");
   }
   return healthy ? 0 : 1;
 };

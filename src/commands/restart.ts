@@ -8,8 +8,6 @@
  */
 import { ToolMissingError } from "../errors.ts";
 import type { CommandHandler } from "./context.ts";
-import { useColor } from "./doctor.ts";
-import { withDotenv } from "../doctor/dotenv_config.ts";
 import { planDoctor } from "../doctor/doctor_plan.ts";
 import { runDoctor } from "../doctor/run_doctor.ts";
 import { formatText } from "../doctor/format_report.ts";
@@ -28,9 +26,6 @@ import {
 import { createProgress } from "../compose/progress_line.ts";
 import { formatDuration } from "../config/duration.ts";
 import { scrub } from "../config/redact.ts";
-import { log as getLog } from "../log/logger.ts";
-import { writeStderr } from "../log/write_stderr.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
 
 /** The service restarted when none is named. */
 const DEFAULT_SERVICE = "backend";
@@ -78,24 +73,17 @@ function logsSince(cs: readonly ContainerProgress[], issuedAt: Date): string {
   return starts[0]?.startedAt || issuedAt.toISOString();
 }
 
-function consoleColumns(): number | undefined {
-  try {
-    return Deno.consoleSize().columns;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Restarts the service and verifies it came back. */
 export const restart: CommandHandler = async (ctx) => {
   // Validate everything (the doctor summary's configuration too) first.
-  const config = await withDotenv(ctx.config);
-  const plan = planDoctor(config, ctx.config.env);
+  const { config, clock, stderr } = ctx;
+  const plan = planDoctor(config);
   const { options } = config;
   const service = config.positionals[0] ?? DEFAULT_SERVICE;
   const compose = plan.compose;
-  const log = getLog("restart");
-  const color = useColor(config.env);
+  const log = ctx.logger.get("restart");
+  // Colours on a terminal, unless NO_COLOR is set (and not empty).
+  const noColor = !!ctx.env.NO_COLOR;
 
   try {
     await composeVersion(compose, CALL_TIMEOUT_MS, ctx.signal);
@@ -139,14 +127,15 @@ export const restart: CommandHandler = async (ctx) => {
   }
 
   const issuedAt = new Date();
-  const t0 = performance.now();
-  const deadline = timeoutSignal(options.timeout, ctx.signal);
+  const t0 = clock.now();
+  const deadline = clock.timeout(options.timeout, ctx.signal);
   const progress = createProgress({
-    live: Deno.stderr.isTerminal(),
-    write: writeStderr,
+    live: stderr.isTerminal,
+    write: (text) => stderr.write(text),
     line: (text) => log.info(text),
-    color: !config.env.NO_COLOR && Deno.stderr.isTerminal(),
-    columns: consoleColumns(),
+    color: stderr.isTerminal && !noColor,
+    columns: stderr.columns,
+    now: () => clock.now(),
   });
   let containers: readonly ContainerProgress[] = [];
   let outcome: "healthy" | "failed" | "timeout";
@@ -162,7 +151,7 @@ export const restart: CommandHandler = async (ctx) => {
     }
     log.info(
       `Restarted ${service} in ${
-        formatDuration(performance.now() - t0)
+        formatDuration(clock.now() - t0)
       }; waiting up to ${formatDuration(options.timeout)} for it to be healthy`,
     );
     const result = await waitHealthy({
@@ -170,6 +159,7 @@ export const restart: CommandHandler = async (ctx) => {
       service,
       startedBefore,
       signal: deadline.signal,
+      clock,
       callTimeoutMs: CALL_TIMEOUT_MS,
       onPoll: (cs, error) => {
         // The final line says it; the display stays for the waits.
@@ -177,7 +167,7 @@ export const restart: CommandHandler = async (ctx) => {
           !error && cs.length > 0 &&
           cs.every((c) => c.verdict.phase === "healthy")
         ) return;
-        const secs = Math.round((performance.now() - t0) / 1000);
+        const secs = Math.round((clock.now() - t0) / 1000);
         const state = error
           ? `${service}: docker: ${error}`
           : describe(service, cs);
@@ -196,7 +186,7 @@ export const restart: CommandHandler = async (ctx) => {
     deadline.dispose();
   }
 
-  const elapsed = formatDuration(performance.now() - t0);
+  const elapsed = formatDuration(clock.now() - t0);
   if (outcome === "healthy") {
     log.info(`✓ ${service} is healthy after the restart (${elapsed})`);
   } else {
@@ -245,9 +235,10 @@ export const restart: CommandHandler = async (ctx) => {
       log.warn(`Cannot read the log of ${service}: ${message(e)}`);
     }
   }
-  if (report.length > 0) ctx.stdout(scrub(report.join("\n")) + "\n");
+  if (report.length > 0) ctx.stdout.write(scrub(report.join("\n")) + "\n");
 
   const summary = await runDoctor(plan, ctx.signal);
-  ctx.stdout(`── Doctor ──\n${formatText(summary, { color })}`);
+  const color = ctx.stdout.isTerminal && !noColor;
+  ctx.stdout.write(`── Doctor ──\n${formatText(summary, { color })}`);
   return outcome === "healthy" ? 0 : 1;
 };

@@ -13,7 +13,6 @@ import {
   redisTarget,
 } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
-import { log as getLog } from "../log/logger.ts";
 import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { migrateStep, planMigration } from "../migrate/migrate_step.ts";
 import { handOver } from "../handover/hand_over.ts";
@@ -41,8 +40,9 @@ function runTargets(
 
 /** Runs the startup sequence. */
 export const run: CommandHandler = async (ctx) => {
-  const started = performance.now();
-  const { options, env, sources } = ctx.config;
+  const { clock, env } = ctx;
+  const started = clock.now();
+  const { options, sources } = ctx.config;
   // Plan and validate everything first: nothing is half-done on bad input.
   const targets = options.noWait
     ? undefined
@@ -55,7 +55,13 @@ export const run: CommandHandler = async (ctx) => {
   if (plan) checkMigrationProgram(ctx.config, plan.argv[0]);
   const appName = commandDisplayName(app);
 
-  const log = getLog("run");
+  const log = ctx.logger.get("run");
+  const step = {
+    signal: ctx.signal,
+    log,
+    clock,
+    status: ctx.logger.status,
+  };
   log.info(RULE, { banner: true });
   let waitStatus: "ready" | "timeout" | "skipped" = "skipped";
   let waitMs = 0;
@@ -71,13 +77,13 @@ export const run: CommandHandler = async (ctx) => {
     for (const t of targets.others) {
       log.info(`Waiting for ${t.id}...`, { phase: "wait", target: t.id });
     }
-    const waitStarted = performance.now();
+    const waitStarted = clock.now();
     // The old marker: said as soon as the database is ready (index 0).
-    const outcome = await waitStep(all, options, ctx.signal, log, (i) => {
+    const outcome = await waitStep(all, options, step, (i) => {
       if (i !== 0 || !db) return;
       log.info("✓ DB connectivity check complete.", {
         phase: "wait",
-        elapsed_ms: Math.round(performance.now() - waitStarted),
+        elapsed_ms: Math.round(clock.now() - waitStarted),
       });
     });
     waitMs = outcome.elapsedMs;
@@ -101,13 +107,7 @@ export const run: CommandHandler = async (ctx) => {
   let migrations: "applied" | "failed" | "skipped" = "skipped";
   let migrateText = "migrate skipped";
   if (plan) {
-    const result = await migrateStep(
-      plan,
-      ctx.config,
-      ctx.signal,
-      log,
-      started,
-    );
+    const result = await migrateStep(plan, ctx.config, step, started);
     migrations = result.status;
     migrateText = `migrate ${secs(result.elapsedMs)} (${result.attempts} ${
       result.attempts === 1 ? "attempt" : "attempts"
@@ -120,11 +120,13 @@ export const run: CommandHandler = async (ctx) => {
     }
   }
 
+  // Since the process started: the real clock counts from there.
+  const now = clock.now();
   log.info(
     `Startup: wait ${
       targets ? secs(waitMs) : "skipped"
-    }, ${migrateText}, handover at ${secs(performance.now())}`,
-    { phase: "handover", elapsed_ms: Math.round(performance.now()) },
+    }, ${migrateText}, handover at ${secs(now)}`,
+    { phase: "handover", elapsed_ms: Math.round(now) },
   );
   if (appName) {
     log.info(`Starting ${appName} application...`, { phase: "handover" });
@@ -143,5 +145,6 @@ export const run: CommandHandler = async (ctx) => {
     signal: ctx.signal,
     log,
     prepared,
+    clock,
   });
 };

@@ -7,7 +7,7 @@ const VERSION: string = denoJson.version;
 
 /** Prints `preflight VERSION (deno X, OS-ARCH)`. */
 export const version: CommandHandler = (ctx) => {
-  ctx.stdout(
+  ctx.stdout.write(
     `preflight ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.os}-${Deno.build.arch})\n`,
   );
   return Promise.resolve(0);

@@ -7,7 +7,6 @@ import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
 import { parseTarget, type Target } from "../checks/target.ts";
 import { waitFailure, waitStep } from "../wait/wait_step.ts";
-import { log as getLog } from "../log/logger.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
 
@@ -63,11 +62,16 @@ export const wait: CommandHandler = async (ctx) => {
   }
   const prepared = commandArgv === undefined
     ? undefined
-    : validateHandOver(commandArgv, options, ctx.config.env);
-  const log = getLog("wait");
+    : validateHandOver(commandArgv, options, ctx.env);
+  const log = ctx.logger.get("wait");
   const ids = targets.map((t) => t.id).join(", ");
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });
-  const outcome = await waitStep(targets, options, ctx.signal, log);
+  const outcome = await waitStep(targets, options, {
+    signal: ctx.signal,
+    log,
+    clock: ctx.clock,
+    status: ctx.logger.status,
+  });
   if (!outcome.ready) {
     if (options.onTimeout === "fail") throw waitFailure(outcome, "Targets");
     log.warn("⚠️ Targets not ready; continuing (--on-timeout continue)", {
@@ -76,7 +80,7 @@ export const wait: CommandHandler = async (ctx) => {
   }
   if (commandArgv === undefined) return 0;
   const env = {
-    ...ctx.config.env,
+    ...ctx.env,
     PREFLIGHT_WAIT: outcome.ready ? "ready" : "timeout",
   };
   return await handOver(commandArgv, env, {
@@ -84,5 +88,6 @@ export const wait: CommandHandler = async (ctx) => {
     signal: ctx.signal,
     log,
     prepared,
+    clock: ctx.clock,
   });
 };

@@ -4,7 +4,7 @@
  * judge_restart.ts for what counts), one of them cannot come back, or the
  * deadline passes. Docker hiccups while polling are remembered, not fatal.
  */
-import { delay } from "../wait/delay.ts";
+import { type Clock, realClock } from "../wait/clock.ts";
 import {
   type ComposeOptions,
   inspectContainers,
@@ -44,6 +44,8 @@ export interface WaitHealthyOptions {
   ) => void;
   /** Time limit of one docker call. */
   readonly callTimeoutMs?: number;
+  /** The time between polls (default real). */
+  readonly clock?: Clock;
 }
 
 /** Delay before poll n (0-based): quick at first, then once a second. */
@@ -62,9 +64,10 @@ export async function waitHealthy(
   let containers: ContainerProgress[] = [];
   let pollError: string | undefined;
   const callTimeout = opts.callTimeoutMs ?? 10_000;
+  const clock = opts.clock ?? realClock;
   for (let n = 0;; n++) {
     try {
-      await delay(pollDelay(n), opts.signal);
+      await clock.delay(pollDelay(n), opts.signal);
       const listed = await listContainers(
         opts.compose,
         opts.service,

@@ -1,7 +1,8 @@
 /**
- * Precedence in one place: command-line flags, then environment variables,
- * then env files, then defaults. Every value is validated here, before any
- * command acts, and the result is frozen.
+ * Precedence in one place ({@linkcode resolveOptions}): command-line flags,
+ * then the environment's variables, then env files, then (doctor, restart)
+ * `./.env`, then defaults. Every value is validated here, before any command
+ * acts, and the result is frozen.
  */
 import { ConfigError } from "../errors.ts";
 import {
@@ -9,51 +10,14 @@ import {
   defaultFor,
   envName,
   OPTIONS,
+  type Options,
   type OptionSpec,
 } from "../cli/options.ts";
 import type { Invocation } from "../cli/parse_args.ts";
 import { durationExpectation, parseDuration } from "./duration.ts";
 import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
 
-/**
- * Resolved option values. Durations are in milliseconds; a `timeout` of
- * Infinity is `--timeout 0` (no deadline) for run, wait and migrate.
- */
-export interface Options {
-  readonly waitFor: readonly string[];
-  readonly noDb: boolean;
-  readonly noWait: boolean;
-  readonly timeout: number;
-  readonly onTimeout: "continue" | "fail";
-  readonly attemptTimeout: number;
-  readonly httpStatus?: readonly number[];
-  readonly migrateCmd?: string;
-  readonly noMigrate: boolean;
-  readonly migrateAttempts: number;
-  readonly migrateDelay: number;
-  readonly migrateMaxDelay: number;
-  readonly onMigrateFailure: "continue" | "fail";
-  readonly noMigrateLock: boolean;
-  readonly supervise: boolean;
-  readonly stopTimeout: number;
-  readonly watchdog?: string;
-  readonly watchdogInterval: number;
-  readonly watchdogFailures: number;
-  readonly watchdogStartPeriod: number;
-  readonly json: boolean;
-  readonly queue: readonly string[];
-  readonly versionTable: string;
-  readonly healthUrl?: string;
-  readonly file: readonly string[];
-  readonly projectDirectory?: string;
-  readonly noLogs: boolean;
-  readonly tailLines: number;
-  readonly envFile: readonly string[];
-  readonly logFormat: "text" | "json";
-  readonly logLevel: "debug" | "info" | "warn" | "error";
-  readonly logPrefix: string;
-  readonly help: boolean;
-}
+export type { Options };
 
 /** Everything a command needs from its configuration. */
 export interface Config {
@@ -70,7 +34,31 @@ export interface Config {
    * or (doctor, restart) the `./.env` path; absent: unset (a default applies).
    */
   readonly envOrigin: Readonly<Record<string, string>>;
+  /** The `./.env` file read (doctor, restart), as `envOrigin` shows it. */
+  readonly dotenv?: string;
 }
+
+/**
+ * A project's `./.env`, read by `doctor` and `restart` as Docker Compose
+ * reads it: below the environment and env files.
+ */
+export interface Dotenv {
+  /** The path as given, for messages (`PREFLIGHT_TIMEOUT in .env`). */
+  readonly path: string;
+  readonly vars: Record<string, string>;
+}
+
+/**
+ * Options `./.env` does not set: it names no env files, and it is the
+ * containers' file (e.g. `PREFLIGHT_LOG_FORMAT=json` for them): the host
+ * command's log lines stay as the host asks.
+ */
+const NOT_FROM_DOTENV = new Set([
+  "env-file",
+  "log-format",
+  "log-level",
+  "log-prefix",
+]);
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -109,7 +97,7 @@ function parseStatuses(text: string, source: string): number[] {
  * messages. A duration of 0 where `command` reads it as "no limit" is
  * Infinity.
  */
-export function parseOptionValue(
+function parseOptionValue(
   spec: OptionSpec,
   raw: string,
   source: string,
@@ -181,19 +169,34 @@ export function parseOptionValue(
 }
 
 /**
- * Resolves every option of the invocation's command. `fileEnv` holds the
- * variables from env files; `processEnv` wins over it.
+ * Resolves every option of the invocation's command, each from the first
+ * of: 1. its flag; 2. its variable in `processEnv`; 3. in `fileEnv` (the
+ * `--env-file` files); 4. in `dotenv` (doctor and restart); 5. its default.
+ * The environment the command and its children see is merged in the same
+ * order.
  */
 export function resolveOptions(
   invocation: Invocation,
   processEnv: Record<string, string>,
   fileEnv: Record<string, string> = {},
+  dotenv?: Dotenv,
 ): Config {
-  const env: Record<string, string> = { ...fileEnv, ...processEnv };
+  const dotenvVars = dotenv?.vars ?? {};
+  const env: Record<string, string> = {
+    ...dotenvVars,
+    ...fileEnv,
+    ...processEnv,
+  };
   registerSecretsFromEnv(env);
+  const dotenvShown = dotenv &&
+    (/^\.{0,2}\//.test(dotenv.path) ? dotenv.path : `./${dotenv.path}`);
   const envOrigin: Record<string, string> = {};
   for (const name of Object.keys(env)) {
-    envOrigin[name] = name in processEnv ? "environment" : "--env-file";
+    envOrigin[name] = Object.hasOwn(processEnv, name)
+      ? "environment"
+      : Object.hasOwn(fileEnv, name)
+      ? "--env-file"
+      : dotenvShown!;
   }
   const command = invocation.command;
   const values: Record<string, unknown> = {};
@@ -203,6 +206,14 @@ export function resolveOptions(
     const applies = spec.commands.includes(command);
     const flag = applies ? invocation.flags.get(spec.name) : undefined;
     const variable = envName(spec);
+    // 2-4: the variable, where it is set first.
+    const set = variable === undefined || !applies
+      ? undefined
+      : Object.hasOwn(processEnv, variable) || Object.hasOwn(fileEnv, variable)
+      ? { raw: env[variable], source: variable }
+      : Object.hasOwn(dotenvVars, variable) && !NOT_FROM_DOTENV.has(spec.name)
+      ? { raw: dotenvVars[variable], source: `${variable} in ${dotenv!.path}` }
+      : undefined;
     let result: unknown;
     if (flag !== undefined) {
       // 1. Flags.
@@ -211,13 +222,10 @@ export function resolveOptions(
       );
       result = spec.kind === "list" ? parsed.flat() : parsed[parsed.length - 1];
       sources[key] = `--${spec.name}`;
-    } else if (
-      variable !== undefined && env[variable] !== undefined && applies
-    ) {
-      // 2. Variables, from the environment or 3. from env files (merged above,
-      // the environment winning).
-      result = parseOptionValue(spec, env[variable], variable, command);
-      sources[key] = variable;
+    } else if (set !== undefined) {
+      // 2-4. The environment, env files, ./.env (merged above in that order).
+      result = parseOptionValue(spec, set.raw, set.source, command);
+      sources[key] = set.source;
     } else if (!applies) {
       // Not an option of this command: never read, so not parsed (probe
       // runs every few seconds and parses only its own options).
@@ -228,7 +236,7 @@ export function resolveOptions(
         : undefined;
       sources[key] = "n/a";
     } else {
-      // 4. Defaults.
+      // 5. Defaults.
       const def = defaultFor(spec, command);
       result = def === undefined
         ? (spec.kind === "bool" ? false : spec.kind === "list" ? [] : undefined)
@@ -239,11 +247,28 @@ export function resolveOptions(
   }
   return Object.freeze({
     command,
-    options: Object.freeze(values) as unknown as Options,
+    options: Object.freeze(values) as Options,
     positionals: invocation.positionals,
     commandArgv: invocation.commandArgv,
     env: Object.freeze(env),
     sources: Object.freeze(sources),
     envOrigin: Object.freeze(envOrigin),
+    ...(dotenvShown === undefined ? {} : { dotenv: dotenvShown }),
   });
+}
+
+/**
+ * The environment without the variables only `./.env` set: what `docker
+ * compose` gets, since it reads its project's `.env` itself.
+ */
+export function envWithoutDotenv(config: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.env)) {
+    if (
+      config.dotenv === undefined || config.envOrigin[name] !== config.dotenv
+    ) {
+      out[name] = value;
+    }
+  }
+  return out;
 }

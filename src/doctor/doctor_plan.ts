@@ -12,7 +12,7 @@ import {
   lockDatabase,
   redisTarget,
 } from "../config/stack_env.ts";
-import type { Config } from "../config/resolve_options.ts";
+import { type Config, envWithoutDotenv } from "../config/resolve_options.ts";
 import type { ComposeOptions } from "../compose/compose_cli.ts";
 import { type FixHints, fixHints } from "./fix_hint.ts";
 
@@ -43,16 +43,8 @@ function defaultHealthUrl(
   return `http://127.0.0.1:${appPort(env)}/health`;
 }
 
-/**
- * Builds and validates the plan; throws ConfigError on invalid input.
- * `composeEnv` is the environment `docker` gets (default the config's): the
- * environment before `./.env` was merged, since Compose reads its project's
- * `.env` itself.
- */
-export function planDoctor(
-  config: Config,
-  composeEnv: Readonly<Record<string, string>> = config.env,
-): DoctorPlan {
+/** Builds and validates the plan; throws ConfigError on invalid input. */
+export function planDoctor(config: Config): DoctorPlan {
   const { options, env, sources } = config;
   const db = databaseTarget(env);
   if (db.scheme !== "postgres") {
@@ -108,7 +100,8 @@ export function planDoctor(
     compose: {
       files: options.file,
       projectDirectory: options.projectDirectory,
-      env: composeEnv,
+      // Compose reads its project's .env itself.
+      env: envWithoutDotenv(config),
     },
     timeoutMs: options.timeout,
     fixes: fixHints(config),

@@ -12,7 +12,7 @@ import { superviseApp } from "./supervise_app.ts";
 import { startWatchdog } from "./watchdog.ts";
 import { parseTarget } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { type Clock, realClock } from "../wait/clock.ts";
 
 /** What the hand-over needs besides the command. */
 export interface HandOverOptions {
@@ -21,6 +21,8 @@ export interface HandOverOptions {
   readonly log: Log;
   /** The exec of `argv` prepared before the wait (see validateHandOver). */
   readonly prepared?: PreparedExec;
+  /** The watchdog's time (default real). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function handOver(
   ho: HandOverOptions,
 ): Promise<number> {
   const { options, log } = ho;
+  const clock = ho.clock ?? realClock;
   const supervise = options.supervise || options.watchdog !== undefined ||
     !canExec();
   if (!supervise) {
@@ -50,7 +53,7 @@ export async function handOver(
     const target = parseTarget(options.watchdog, "--watchdog");
     const check = await createCheck(target, { httpStatus: options.httpStatus });
     startWatchdog(async () => {
-      const t = timeoutSignal(
+      const t = clock.timeout(
         Math.min(options.watchdogInterval, 10_000),
         watchdogDone.signal,
       );
@@ -64,6 +67,7 @@ export async function handOver(
       failures: options.watchdogFailures,
       startPeriodMs: options.watchdogStartPeriod,
       signal: watchdogDone.signal,
+      clock,
       onFailure: ({ error, counted, streak }) => {
         // A failure of the start period is said, but does not count.
         const why = `${(error as Error).message}${

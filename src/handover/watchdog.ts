@@ -3,6 +3,7 @@
  * container that is merely "unhealthy", so preflight stops the app itself
  * after repeated failed checks and the restart policy takes over.
  */
+import { type Clock, realClock } from "../wait/clock.ts";
 
 /** A failed check, as the watchdog judged it. */
 export interface WatchdogFailure {
@@ -32,8 +33,8 @@ export interface WatchdogOptions {
   readonly signal: AbortSignal;
   /** Called after each failed check, e.g. to log it. */
   readonly onFailure?: (failure: WatchdogFailure) => void;
-  /** The clock, in ms (default `performance.now`); tests pass a fake one. */
-  readonly now?: () => number;
+  /** The intervals' and the start period's time (default real). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -43,48 +44,35 @@ export interface WatchdogOptions {
  * resets the count and ends the start period. The check bounds its own
  * duration.
  */
-export function startWatchdog(
+export async function startWatchdog(
   check: () => Promise<void>,
   opts: WatchdogOptions,
 ): Promise<void> {
   const { signal } = opts;
-  const now = opts.now ?? (() => performance.now());
-  const startedAt = now();
-  return new Promise<void>((resolve, reject) => {
-    let streak = 0;
-    let passed = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    const tick = async () => {
-      const began = now();
-      let error: unknown;
-      // A check that throws at once fails like one that rejects.
-      const ok = await Promise.resolve().then(check).then(() => true, (e) => {
-        error = e;
-        return false;
-      });
-      if (signal.aborted) return;
-      if (ok) {
-        passed = true;
-        streak = 0;
-      } else {
-        // Docker judges by when the check began (health.go).
-        const counted = passed ||
-          began - startedAt >= (opts.startPeriodMs ?? 0);
-        if (counted) streak++;
-        opts.onFailure?.({ error, counted, streak });
-        if (streak >= Math.max(1, opts.failures)) {
-          signal.removeEventListener("abort", onAbort);
-          return resolve();
-        }
-      }
-      timer = setTimeout(tick, opts.intervalMs);
-    };
-    timer = setTimeout(tick, opts.intervalMs);
-  });
+  const clock = opts.clock ?? realClock;
+  const startedAt = clock.now();
+  let streak = 0;
+  let passed = false;
+  while (true) {
+    // Rejects with the signal's reason when it aborts.
+    await clock.delay(opts.intervalMs, signal);
+    const began = clock.now();
+    let error: unknown;
+    // A check that throws at once fails like one that rejects.
+    const ok = await Promise.resolve().then(check).then(() => true, (e) => {
+      error = e;
+      return false;
+    });
+    if (signal.aborted) throw signal.reason;
+    if (ok) {
+      passed = true;
+      streak = 0;
+      continue;
+    }
+    // Docker judges by when the check began (health.go).
+    const counted = passed || began - startedAt >= (opts.startPeriodMs ?? 0);
+    if (counted) streak++;
+    opts.onFailure?.({ error, counted, streak });
+    if (streak >= Math.max(1, opts.failures)) return;
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startWatchdog, type WatchdogFailure } from "./watchdog.ts";
+import { FakeClock } from "../../tests/_fake_clock.ts";
 
 /** A check from a script of outcomes (true passes); past its end it passes. */
 function scripted(results: boolean[]) {
@@ -11,65 +12,83 @@ function scripted(results: boolean[]) {
   return { check, calls: () => calls };
 }
 
-Deno.test("startWatchdog resolves after the given number of consecutive failures", async () => {
+Deno.test("startWatchdog resolves after the given number of consecutive failures, one check per interval", async () => {
+  const clock = new FakeClock();
   const s = scripted([false, true, false, false, true, false, false, false]);
-  await startWatchdog(s.check, {
-    intervalMs: 1,
+  const at: number[] = [];
+  await clock.run(startWatchdog(() => (at.push(clock.now()), s.check()), {
+    intervalMs: 10_000,
     failures: 3,
-    // A bound: a watchdog that never trips fails the test instead of hanging it.
-    signal: AbortSignal.timeout(5000),
-  });
+    signal: new AbortController().signal,
+    clock,
+  }));
   // Failures at 1, 3-4 and 6-8: the third in a row is call 8.
   assert.equal(s.calls(), 8);
+  // The first check one interval after the start, then one per interval.
+  assert.deepEqual(at, [1, 2, 3, 4, 5, 6, 7, 8].map((n) => n * 10_000));
 });
 
 Deno.test("startWatchdog counts a check that throws as failed", async () => {
+  const clock = new FakeClock();
   let calls = 0;
-  await startWatchdog(() => {
+  await clock.run(startWatchdog(() => {
     calls++;
     throw new Error("connection refused");
-  }, { intervalMs: 1, failures: 2, signal: AbortSignal.timeout(5000) });
+  }, {
+    intervalMs: 10_000,
+    failures: 2,
+    signal: new AbortController().signal,
+    clock,
+  }));
   assert.equal(calls, 2);
+  assert.equal(clock.now(), 20_000);
 });
 
 Deno.test("startWatchdog stops checking and rejects when its signal aborts", async () => {
+  const clock = new FakeClock();
   const stop = new AbortController();
   let calls = 0;
   const done = startWatchdog(() => {
     if (++calls === 2) stop.abort(new Error("app exited"));
     return Promise.resolve();
-  }, { intervalMs: 1, failures: 1, signal: stop.signal });
-  await assert.rejects(done, /app exited/);
-  await new Promise((r) => setTimeout(r, 20));
+  }, { intervalMs: 10_000, failures: 1, signal: stop.signal, clock });
+  await assert.rejects(clock.run(done), /app exited/);
+  // No timer left behind: nothing would check again.
+  assert.equal(clock.pending, 0);
+  await clock.advance(60_000);
   assert.equal(calls, 2);
 });
 
 /**
- * A fake clock: each check takes `stepMs` of it, whatever the real time.
- * Returns the failures the watchdog reported and how many checks ran.
+ * Checks of `stepMs` each (the check itself takes that much of the fake
+ * clock), one `intervalMs` apart. Returns the failures the watchdog
+ * reported, how many checks ran and when it tripped.
  */
 async function withFakeClock(
   results: boolean[],
-  opts: { stepMs: number; startPeriodMs: number; failures: number },
+  opts: {
+    stepMs: number;
+    intervalMs?: number;
+    startPeriodMs: number;
+    failures: number;
+  },
 ): Promise<{ failures: WatchdogFailure[]; calls: number; at: number }> {
-  let clock = 0;
+  const clock = new FakeClock();
   const s = scripted(results);
   const failures: WatchdogFailure[] = [];
-  await startWatchdog(() => {
-    const p = s.check();
-    clock += opts.stepMs;
-    return p;
+  await clock.run(startWatchdog(async () => {
+    await clock.advance(opts.stepMs);
+    return s.check();
   }, {
-    intervalMs: 1,
+    intervalMs: opts.intervalMs ?? 0,
     failures: opts.failures,
     startPeriodMs: opts.startPeriodMs,
-    signal: AbortSignal.timeout(5000),
+    signal: new AbortController().signal,
     onFailure: (f) => failures.push(f),
-    now: () => clock,
-  });
-  return { failures, calls: s.calls(), at: clock };
+    clock,
+  }));
+  return { failures, calls: s.calls(), at: clock.now() };
 }
-
 Deno.test("startWatchdog: failures before the first pass within the start period do not count (Docker's start_period)", async () => {
   // One check per fake second, a 10 s start period, 3 failures to trip:
   // an app that refuses for 8 s, then is healthy, then fails for good.

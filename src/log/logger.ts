@@ -3,6 +3,7 @@
  * are not placeholders) and structured fields go to JSON logs only.
  */
 import { getLogger } from "@logtape/logtape";
+import type { StatusLine } from "./status_line.ts";
 
 /** Structured fields of a log line (JSON format): phase, target, attempt, delay_ms, elapsed_ms, exit_code... */
 export type Fields = Record<string, unknown>;
@@ -15,9 +16,19 @@ export interface Log {
   error(msg: string, fields?: Fields): void;
 }
 
+/**
+ * What a command logs with (its context's): a logger per area, and the live
+ * status line of a terminal.
+ */
+export interface Logger {
+  /** The logger of an area, e.g. `get("wait")` logs as `preflight.wait`. */
+  get(area: string): Log;
+  readonly status: StatusLine;
+}
+
 const escape = (s: string) => s.replaceAll("{", "{{").replaceAll("}", "}}");
 
-/** Returns the logger of an area, e.g. `log("wait")` logs as `preflight.wait`. */
+/** Returns the logtape logger of an area, e.g. `log("wait")` logs as `preflight.wait`. */
 export function log(area: string): Log {
   const l = getLogger(["preflight", area]);
   return {

@@ -1,12 +1,13 @@
 /**
  * Configures logtape once per process: text lines with the `[entrypoint] `
- * prefix, or one JSON object per line, written synchronously to standard
- * error (so nothing is lost on exit or exec) and scrubbed of secrets.
+ * prefix, or one JSON object per line, written synchronously (main.ts: to
+ * standard error, so nothing is lost on exit or exec) and scrubbed of
+ * secrets.
  */
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { scrub } from "../config/redact.ts";
-import { writeStderr } from "./write_stderr.ts";
-import { clearStatusLine, configureStatusLine } from "./status_line.ts";
+import { log, type Logger } from "./logger.ts";
+import { createStatusLine, type StatusLine } from "./status_line.ts";
 
 export type LogFormat = "text" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -15,8 +16,8 @@ export interface LoggingOptions {
   format: LogFormat;
   level: LogLevel;
   prefix: string;
-  /** Where lines go; standard error by default. */
-  write?: (line: string) => void;
+  /** Where lines go: all of the text, synchronously (main.ts: standard error). */
+  write: (text: string) => void;
   /** ANSI colours in text format (a terminal, NO_COLOR unset). */
   color?: boolean;
   /** A live status line while waiting (a terminal, text format). */
@@ -78,24 +79,31 @@ const levelMap = {
   error: "error",
 } as const;
 
-/** Installs the sink for the `preflight` logger category. */
-export async function setupLogging(opts: LoggingOptions): Promise<void> {
-  const write = opts.write ?? writeStderr;
-  configureStatusLine({
+let status: StatusLine | undefined;
+
+/**
+ * Installs the sink for the `preflight` logger category, replacing any
+ * earlier one, and returns the logger of a command's context.
+ */
+export async function setupLogging(opts: LoggingOptions): Promise<Logger> {
+  status?.clear();
+  const line = createStatusLine({
     // Not with --log-level warn or error: quiet means quiet.
     enabled: opts.format === "text" && opts.live === true &&
       (opts.level === "debug" || opts.level === "info"),
+    write: opts.write,
     color: opts.color,
     columns: opts.columns,
   });
+  status = line;
   await configure({
     reset: true,
     sinks: {
       out: (record) => {
-        const line = formatRecord(record, opts);
-        if (line === undefined) return;
-        clearStatusLine();
-        write(line + "\n");
+        const text = formatRecord(record, opts);
+        if (text === undefined) return;
+        line.clear();
+        opts.write(text + "\n");
       },
     },
     loggers: [
@@ -107,10 +115,12 @@ export async function setupLogging(opts: LoggingOptions): Promise<void> {
       { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
     ],
   });
+  return { get: log, status: line };
 }
 
 /** Flushes and removes the sinks; call before exec or exit. */
 export async function flushLogs(): Promise<void> {
-  clearStatusLine();
+  status?.clear();
+  status = undefined;
   await reset();
 }

@@ -5,54 +5,49 @@
  * terminal and in text format; elsewhere (CI logs, pipes, JSON) it is off and
  * the periodic "Still waiting" lines say the same.
  */
-import { writeStderr } from "./write_stderr.ts";
 
-let enabled = false;
-let color = false;
-let columns = 80;
-let shown = false;
-let write: (text: string) => void = writeStderr;
+/** A status line; when off, showing and clearing do nothing. */
+export interface StatusLine {
+  /** True when a live status line is shown instead of periodic lines. */
+  readonly enabled: boolean;
+  /** Shows `text` as the status line, cut to the terminal's width. */
+  show(text: string): void;
+  /** Removes the status line, if one is shown. */
+  clear(): void;
+}
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-let frame = 0;
 
-/** Turns the status line on (a terminal, text logs) or off; called by setupLogging. */
-export function configureStatusLine(opts: {
+/** A status line written with `write` (standard error); off unless `enabled`. */
+export function createStatusLine(opts: {
   enabled: boolean;
+  write: (text: string) => void;
   color?: boolean;
   columns?: number;
-  write?: (text: string) => void;
-}): void {
-  clearStatusLine();
-  enabled = opts.enabled;
-  color = opts.color ?? false;
+}): StatusLine {
+  const { enabled, write } = opts;
   // A pseudo-terminal may report 0 columns: assume 80 then.
-  columns = opts.columns && opts.columns >= 20 ? opts.columns : 80;
-  write = opts.write ?? writeStderr;
-}
-
-/** True when a live status line is shown instead of periodic lines. */
-export function statusLineEnabled(): boolean {
-  return enabled;
-}
-
-/** Shows `text` as the status line, cut to the terminal's width. */
-export function showStatusLine(text: string): void {
-  if (!enabled) return;
-  const spin = SPINNER[frame++ % SPINNER.length];
-  const mark = color ? `\x1b[36m${spin}\x1b[0m` : spin;
-  const max = columns - 3;
-  const chars = [...text];
-  const fit = chars.length > max
-    ? chars.slice(0, Math.max(1, max - 1)).join("") + "…"
-    : text;
-  write(`\r\x1b[2K${mark} ${fit}`);
-  shown = true;
-}
-
-/** Removes the status line, if one is shown. */
-export function clearStatusLine(): void {
-  if (!shown) return;
-  write("\r\x1b[2K");
-  shown = false;
+  const columns = opts.columns && opts.columns >= 20 ? opts.columns : 80;
+  let shown = false;
+  let frame = 0;
+  return {
+    enabled,
+    show(text) {
+      if (!enabled) return;
+      const spin = SPINNER[frame++ % SPINNER.length];
+      const mark = opts.color ? `\x1b[36m${spin}\x1b[0m` : spin;
+      const max = columns - 3;
+      const chars = [...text];
+      const fit = chars.length > max
+        ? chars.slice(0, Math.max(1, max - 1)).join("") + "…"
+        : text;
+      write(`\r\x1b[2K${mark} ${fit}`);
+      shown = true;
+    },
+    clear() {
+      if (!shown) return;
+      write("\r\x1b[2K");
+      shown = false;
+    },
+  };
 }

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config/resolve_options.ts";
 import type { Target } from "../checks/target.ts";
-import type { Log } from "../log/logger.ts";
+import type { StepContext } from "../wait/wait_step.ts";
 import {
   databaseTarget,
   lockDatabase,
@@ -59,12 +59,12 @@ export function planMigration(config: Config): MigrationPlan | undefined {
 export async function migrateStep(
   plan: MigrationPlan,
   config: Config,
-  signal: AbortSignal,
-  log: Log,
+  step: StepContext,
   budgetStartedAt: number,
 ): Promise<MigrationStepResult> {
   const { options } = config;
-  const started = performance.now();
+  const { signal, log, clock } = step;
+  const started = clock.now();
   const env = { ...config.env };
   // Not found / not executable is an error of the image, not a failed attempt.
   resolveCommand(plan.argv[0], env);
@@ -74,6 +74,7 @@ export async function migrateStep(
       deadlineAt: budgetStartedAt + options.timeout,
       signal,
       log,
+      clock,
     })
     : undefined;
   if (!lock) {
@@ -93,10 +94,11 @@ export async function migrateStep(
       stopTimeoutMs: options.stopTimeout,
       signal,
       log,
+      clock,
       beforeAttempt: lock ? () => lock.ensure() : undefined,
       database: plan.database,
     });
-    const elapsedMs = performance.now() - started;
+    const elapsedMs = clock.now() - started;
     if (outcome.ok) {
       log.info("✓ Migrations applied successfully.", {
         phase: "migrate",
@@ -121,7 +123,7 @@ export async function migrateStep(
     return {
       status: "failed",
       attempts: 0,
-      elapsedMs: performance.now() - started,
+      elapsedMs: clock.now() - started,
     };
   } finally {
     await lock?.release();

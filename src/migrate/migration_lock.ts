@@ -10,7 +10,7 @@
  */
 import { hostPort, type Target } from "../checks/target.ts";
 import type { Log } from "../log/logger.ts";
-import { delay } from "../wait/delay.ts";
+import { type Clock, realClock } from "../wait/clock.ts";
 import { scrub } from "../config/redact.ts";
 import { connectPostgres } from "../checks/postgres_session.ts";
 import { LoginRefusedError } from "../checks/postgres_errors.ts";
@@ -49,12 +49,14 @@ export class LockTimeoutError extends Error {
 /** Options of {@linkcode migrationLock}. */
 export interface LockOptions {
   /**
-   * When waiting for the lock ends, on the `performance.now()` clock: the
-   * startup's `--timeout` budget, shared with the wait step.
+   * When waiting for the lock ends, on `clock`: the startup's `--timeout`
+   * budget, shared with the wait step.
    */
   readonly deadlineAt: number;
   readonly signal: AbortSignal;
   readonly log: Log;
+  /** The deadline's and the polling's time (default real). */
+  readonly clock?: Clock;
 }
 
 type Sql = import("postgres").Sql;
@@ -134,6 +136,7 @@ export function migrationLock(
   opts: LockOptions,
 ): MigrationLock {
   const where = hostPort(target);
+  const clock = opts.clock ?? realClock;
   let sql: Sql | undefined;
   let unlocked = false;
   let heldBefore = false;
@@ -147,8 +150,8 @@ export function migrationLock(
   // error ends it at once with the reason: the attempt fails, the schedule
   // retries.
   const take = async (): Promise<"held" | "refused" | string> => {
-    const left = () => opts.deadlineAt - performance.now();
-    const started = performance.now();
+    const left = () => opts.deadlineAt - clock.now();
+    const started = clock.now();
     let announced = false;
     let lastReport = 0;
     while (true) {
@@ -178,7 +181,7 @@ export function migrationLock(
           opts.log.debug("Took the migration lock", { phase: "migrate" });
           return "held";
         }
-        const now = performance.now();
+        const now = clock.now();
         if (!announced || now - lastReport > 5000) {
           opts.log.info(
             `${
@@ -192,7 +195,7 @@ export function migrationLock(
         if (left() <= 0) {
           throw new LockTimeoutError("another replica is still migrating");
         }
-        await delay(Math.min(200, Math.max(0, left())), opts.signal);
+        await clock.delay(Math.min(200, Math.max(0, left())), opts.signal);
       } catch (e) {
         if (e instanceof LockTimeoutError || opts.signal.aborted) throw e;
         await close();

@@ -5,11 +5,10 @@
 import type { Log } from "../log/logger.ts";
 import { backoffDelays } from "./backoff.ts";
 import { runChild } from "./run_child.ts";
-import { delay } from "../wait/delay.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Target } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { type Clock, realClock } from "../wait/clock.ts";
 
 /** Time limit of the readiness check after a failed attempt. */
 const READY_CHECK_MS = 5000;
@@ -32,6 +31,8 @@ export interface MigrationRun {
   readonly stopTimeoutMs: number;
   readonly signal: AbortSignal;
   readonly log: Log;
+  /** The delays' time (default real). */
+  readonly clock?: Clock;
   /**
    * Runs before each attempt: the migration lock is checked, and taken again
    * if lost. A reason means the attempt fails without running.
@@ -59,7 +60,8 @@ export async function runMigrations(
   m: MigrationRun,
 ): Promise<MigrationOutcome> {
   const delays = backoffDelays(m.attempts, m.delayMs, m.maxDelayMs);
-  const ready = m.database ? await readinessOf(m.database) : undefined;
+  const clock = m.clock ?? realClock;
+  const ready = m.database ? await readinessOf(m.database, clock) : undefined;
   let code: number | undefined;
   // Failed attempts in a row after which the database answered ready.
   let withDatabaseReady = 0;
@@ -120,7 +122,7 @@ export async function runMigrations(
         attempt: n,
         delay_ms: d,
       });
-      await delay(d, m.signal);
+      await clock.delay(d, m.signal);
     }
   }
   return { ok: false, attempts: m.attempts, lastExitCode: code };
@@ -132,10 +134,11 @@ export async function runMigrations(
  */
 async function readinessOf(
   database: Target,
+  clock: Clock,
 ): Promise<(signal: AbortSignal) => Promise<boolean>> {
   const check = await createCheck(database, {});
   return async (signal) => {
-    const attempt = timeoutSignal(READY_CHECK_MS, signal);
+    const attempt = clock.timeout(READY_CHECK_MS, signal);
     try {
       await check.check(attempt.signal);
       return true;

@@ -12,8 +12,7 @@ import {
 import type { Log } from "../log/logger.ts";
 import { formatDuration } from "../config/duration.ts";
 import { pollInterval } from "./poll_schedule.ts";
-import { delay } from "./delay.ts";
-import { timeoutSignal } from "./timeout_signal.ts";
+import { type Clock, realClock } from "./clock.ts";
 
 /** How one target's wait ended. */
 export interface TargetResult {
@@ -50,6 +49,8 @@ export interface WaitForOptions {
   readonly cancelOnFailure?: boolean;
   /** Called as soon as a target's wait ends, so its outcome is logged then. */
   readonly onDone?: (result: TargetResult, index: number) => void;
+  /** The budget's, the attempts' and the polling's time (default real). */
+  readonly clock?: Clock;
 }
 
 /** "12s of 60s", or "12s, no deadline" for `--timeout 0`. */
@@ -69,6 +70,7 @@ async function waitOne(
   opts: WaitForOptions,
 ): Promise<TargetResult> {
   const log = opts.log;
+  const clock = opts.clock ?? realClock;
   const every = opts.stillWaitingEveryMs ?? 5000;
   let attempts = 0;
   let reason: string | undefined;
@@ -76,19 +78,19 @@ async function waitOne(
   const result = (state: TargetResult["state"]): TargetResult => ({
     id: check.id,
     state,
-    elapsedMs: performance.now() - started,
+    elapsedMs: clock.now() - started,
     attempts,
     reason,
   });
   while (!deadline.aborted) {
-    const attemptStart = performance.now();
+    const attemptStart = clock.now();
     attempts++;
     // Capped by what is left of the budget, which may be nothing already.
     const limit = Math.max(
       0,
       Math.min(opts.attemptTimeoutMs, endsAt - attemptStart),
     );
-    const attempt = timeoutSignal(limit, deadline);
+    const attempt = clock.timeout(limit, deadline);
     try {
       await check.check(attempt.signal);
       return result("ready");
@@ -123,7 +125,7 @@ async function waitOne(
     } finally {
       attempt.dispose();
     }
-    const now = performance.now();
+    const now = clock.now();
     if (now >= nextStillWaiting && !deadline.aborted) {
       log?.info(
         `Still waiting (${
@@ -143,8 +145,8 @@ async function waitOne(
     try {
       // Checked against the clock, not left to the timer: the next attempt
       // never starts before `next` (the 20 attempts/s cap).
-      for (let left = next - now; left > 0; left = next - performance.now()) {
-        await delay(left, deadline);
+      for (let left = next - now; left > 0; left = next - clock.now()) {
+        await clock.delay(left, deadline);
       }
     } catch {
       break;
@@ -166,9 +168,10 @@ export async function waitFor(
   checks: readonly Check[],
   opts: WaitForOptions,
 ): Promise<TargetResult[]> {
-  const started = performance.now();
+  const clock = opts.clock ?? realClock;
+  const started = clock.now();
   const endsAt = started + opts.timeoutMs;
-  const deadline = timeoutSignal(opts.timeoutMs, opts.signal);
+  const deadline = clock.timeout(opts.timeoutMs, opts.signal);
   const cancel = new AbortController();
   const signal = AbortSignal.any([deadline.signal, cancel.signal]);
   try {

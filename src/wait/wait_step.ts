@@ -7,12 +7,9 @@ import { hostPort, type Target } from "../checks/target.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
+import type { StatusLine } from "../log/status_line.ts";
 import { elapsedOfBudget, type TargetResult, waitFor } from "./wait_for.ts";
-import {
-  clearStatusLine,
-  showStatusLine,
-  statusLineEnabled,
-} from "../log/status_line.ts";
+import type { Clock } from "./clock.ts";
 import { TargetFailedError, TimeoutError } from "../errors.ts";
 
 /** The outcome of the wait step. */
@@ -91,6 +88,16 @@ function serverUrlFor(t: Target): string | undefined {
   return t.bare && scheme ? `${scheme}://${hostPort(t)}` : undefined;
 }
 
+/** What a step of a command works with, from the command's context. */
+export interface StepContext {
+  /** A stop signal (SIGTERM...): the step rethrows its reason. */
+  readonly signal: AbortSignal;
+  readonly log: Log;
+  readonly clock: Clock;
+  /** The live status line of a terminal, when there is one. */
+  readonly status?: StatusLine;
+}
+
 /**
  * Waits for the targets under the options' budget; rethrows a stop signal.
  * `onReady(i)` is called as soon as target `i` is ready.
@@ -98,11 +105,11 @@ function serverUrlFor(t: Target): string | undefined {
 export async function waitStep(
   targets: readonly Target[],
   options: Options,
-  signal: AbortSignal,
-  log: Log,
+  step: StepContext,
   onReady?: (index: number) => void,
 ): Promise<WaitOutcome> {
-  const started = performance.now();
+  const { signal, log, clock, status } = step;
+  const started = clock.now();
   for (const t of targets) {
     const better = serverUrlFor(t);
     if (better) {
@@ -119,7 +126,7 @@ export async function waitStep(
   );
   // On a terminal, a live line says what is awaited and why, instead of
   // periodic "Still waiting" lines.
-  const live = statusLineEnabled() && targets.length > 0;
+  const live = status !== undefined && status.enabled && targets.length > 0;
   const reasons = new Map<number, string>();
   const pending = new Set(targets.keys());
   const draw = () => {
@@ -127,8 +134,8 @@ export async function waitStep(
     if (first === undefined) return;
     const more = pending.size > 1 ? ` (+${pending.size - 1} more)` : "";
     const why = reasons.get(first);
-    showStatusLine(
-      `[${elapsedOfBudget(performance.now() - started, options.timeout)}] ` +
+    status?.show(
+      `[${elapsedOfBudget(clock.now() - started, options.timeout)}] ` +
         `waiting for ${targets[first].id}${why ? `: ${why}` : ""}${more}`,
     );
   };
@@ -139,6 +146,7 @@ export async function waitStep(
       attemptTimeoutMs: options.attemptTimeout,
       signal,
       log,
+      clock,
       cancelOnFailure: options.onTimeout === "fail",
       stillWaitingEveryMs: live ? Infinity : undefined,
       onReason: (i, why) => reasons.set(i, why),
@@ -153,14 +161,14 @@ export async function waitStep(
     return finish(results);
   } finally {
     clearInterval(ticker);
-    clearStatusLine();
+    status?.clear();
   }
 
   function finish(results: TargetResult[]): WaitOutcome {
     return {
       ready: results.every((r) => r.state === "ready"),
       results,
-      elapsedMs: performance.now() - started,
+      elapsedMs: clock.now() - started,
     };
   }
 }
