@@ -2,7 +2,10 @@
  * CLI spec cases as data (tests/specs/*.jsonc): arguments, environment,
  * expected exit code and output patterns where `[WILDCARD]` matches
  * anything. Every case runs with a migration command and an app that would
- * create a sentinel file, so a case also proves that nothing ran.
+ * create a sentinel file, so a case of bad input also proves that nothing
+ * ran. `$TMP` is the case's temporary directory (its working directory);
+ * `$HTTP_PORT` is a server on 127.0.0.1 answering `GET /health` with 200 and
+ * `{"status":"ok"}`, for the success paths.
  */
 import assert from "node:assert/strict";
 import { runPreflight } from "./_cli.ts";
@@ -43,8 +46,19 @@ for (const entry of Deno.readDirSync(dir)) {
   for (const c of cases) {
     Deno.test(`${entry.name.replace(".jsonc", "")}: ${c.name}`, async () => {
       const tmp = await Deno.makeTempDir({ prefix: "preflight-spec-" });
+      const server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        (req) =>
+          new URL(req.url).pathname === "/health"
+            ? Response.json({ status: "ok" })
+            : new Response("not found", { status: 404 }),
+      );
       try {
-        const sub = (s: string) => s.replaceAll("$TMP", tmp);
+        const sub = (s: string) =>
+          s.replaceAll("$TMP", tmp).replaceAll(
+            "$HTTP_PORT",
+            String(server.addr.port),
+          );
         for (const [name, content] of Object.entries(c.files ?? {})) {
           await Deno.writeTextFile(`${tmp}/${name}`, sub(content));
         }
@@ -94,6 +108,7 @@ for (const entry of Deno.readDirSync(dir)) {
           assert(!ran, `something ran despite exit 2\n${ctx}`);
         }
       } finally {
+        await server.shutdown();
         await Deno.remove(tmp, { recursive: true });
       }
     });
