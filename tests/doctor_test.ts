@@ -10,17 +10,21 @@
 import { runPreflight } from "./_cli.ts";
 import { closedPort, startFaultServer, startPostgres } from "./_servers.ts";
 import { startRedis } from "./_redis.ts";
-import { validateJson } from "./_json_schema.ts";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { RespConnection } from "../src/checks/resp.ts";
 
 const BACKEND_DIR = new URL("../examples/backend/", import.meta.url).pathname;
 const STANDIN_DIR =
   new URL("./fixtures/docker-standin/", import.meta.url).pathname;
-const SCHEMA = JSON.parse(
-  await Deno.readTextFile(
-    new URL("../docs/doctor-schema.json", import.meta.url),
-  ),
-);
+/** docs/doctor-schema.json, compiled by ajv (strict: a schema mistake throws). */
+const validateReport = new Ajv2020({ allErrors: true, allowUnionTypes: true })
+  .compile(
+    JSON.parse(
+      await Deno.readTextFile(
+        new URL("../docs/doctor-schema.json", import.meta.url),
+      ),
+    ),
+  );
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 function assert(cond: unknown, msg: string): asserts cond {
@@ -64,8 +68,10 @@ async function doctorJson(
   } catch {
     throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   }
-  const errors = validateJson(report, SCHEMA);
-  assert(errors.length === 0, `schema violations:\n${errors.join("\n")}`);
+  assert(
+    validateReport(report),
+    `schema violations:\n${JSON.stringify(validateReport.errors, null, 2)}`,
+  );
   assertEquals(report.ok, r.code === 0, "ok matches the exit code");
   return { code: r.code, report, stdout: r.stdout, stderr: r.stderr };
 }
@@ -253,6 +259,21 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
       const { code, report, stdout, stderr } = await doctorJson(env);
       assertEquals(code, 0, "exit code");
       assertNoSecret(stdout + stderr, secrets);
+      // The schema does judge: a field removed, an unknown one added or a
+      // status out of its enum each fail it.
+      const { ok: _, ...missing } = report;
+      assert(!validateReport(missing), "a report without 'ok' passed");
+      assert(
+        !validateReport({ ...report, extra: 1 }),
+        "an unknown field passed",
+      );
+      assert(
+        !validateReport({
+          ...report,
+          checks: [{ ...report.checks[0], status: "maybe" }],
+        }),
+        "an unknown status passed",
+      );
       assertEquals(report.summary.failed, 0, "failed count");
       assertEquals(
         find(report, "postgres", "migration").value,

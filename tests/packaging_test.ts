@@ -6,7 +6,8 @@
  * cannot fail is caught too. No Docker engine needed.
  */
 import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
-import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
+import { parse as parseYaml } from "yaml";
+import { DockerfileParser, type Flag } from "dockerfile-ast";
 import { COMMAND_NAMES, LAZY_MODULES } from "../src/lazy.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { compileFlags } from "../scripts/compile_all.ts";
@@ -22,8 +23,9 @@ function assert(cond: unknown, msg: string): asserts cond {
 }
 
 // ---------------------------------------------------------------------------
-// Dockerfile: instructions grouped by stage
+// Dockerfile (read by dockerfile-ast): instructions grouped by stage
 
+/** One instruction: its flags and arguments on one line, as the checks read them. */
 interface Instruction {
   keyword: string;
   args: string;
@@ -31,59 +33,43 @@ interface Instruction {
 }
 
 /**
- * Instructions per stage (split at FROM); comments and continuations handled.
- * The global ARGs (before the first FROM) are not part of any stage: see
- * {@linkcode globalArgs}.
+ * Instructions per stage (split at FROM). The global ARGs (before the first
+ * FROM) are not part of any stage: see {@linkcode globalArgs}.
  */
 function parseDockerfile(text: string): Instruction[][] {
-  return parseWithGlobals(text).stages;
-}
-
-function parseWithGlobals(
-  text: string,
-): { globals: Instruction[]; stages: Instruction[][] } {
-  const globals: Instruction[] = [];
   const stages: Instruction[][] = [];
-  let current: Instruction | undefined;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].replace(/\r$/, "");
-    const trimmed = raw.trim();
-    // Comment lines are dropped, also inside a continued instruction.
-    if (trimmed.startsWith("#")) continue;
-    if (current === undefined) {
-      if (trimmed === "") continue;
-      const m = /^([A-Za-z]+)\s*(.*)$/.exec(trimmed);
-      assert(m, `Dockerfile line ${i + 1}: cannot parse '${trimmed}'`);
-      current = { keyword: m[1].toUpperCase(), args: m[2], line: i + 1 };
-    } else {
-      current.args += " " + trimmed;
-    }
-    if (current.args.endsWith("\\")) {
-      current.args = current.args.slice(0, -1).trimEnd();
-      continue;
-    }
-    current.args = current.args.trim();
-    if (current.keyword === "FROM") stages.push([]);
+  for (const i of DockerfileParser.parse(text).getInstructions()) {
+    const keyword = i.getKeyword();
+    const line = i.getRange().start.line + 1;
+    if (keyword === "FROM") stages.push([]);
     if (stages.length === 0) {
       assert(
-        current.keyword === "ARG",
-        `Dockerfile: ${current.keyword} before FROM`,
+        keyword === "ARG",
+        `Dockerfile line ${line}: ${keyword} before FROM`,
       );
-      globals.push(current);
-    } else stages[stages.length - 1].push(current);
-    current = undefined;
+      continue;
+    }
+    // COPY --from=..., HEALTHCHECK --interval=...: the flags lead the line.
+    const flags: Flag[] = "getFlags" in i && typeof i.getFlags === "function"
+      ? i.getFlags()
+      : [];
+    const args = [...flags.map(String), i.getArgumentsContent() ?? ""]
+      .join(" ").replace(/\s+/g, " ").trim();
+    stages[stages.length - 1].push({ keyword, args, line });
   }
-  return { globals, stages };
+  return stages;
 }
 
 /** The global ARGs (before the first FROM) and their defaults. */
 function globalArgs(text: string): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
-  for (const i of parseWithGlobals(text).globals) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(i.args);
-    assert(m, `Dockerfile line ${i.line}: cannot parse ARG '${i.args}'`);
-    out.set(m[1], m[2]?.replace(/^"(.*)"$/, "$1"));
+  for (const arg of DockerfileParser.parse(text).getInitialARGs()) {
+    const p = arg.getProperty();
+    assert(
+      p,
+      `Dockerfile line ${arg.getRange().start.line + 1}: ARG without a name`,
+    );
+    out.set(p.getName(), p.getValue() ?? undefined);
   }
   return out;
 }
@@ -434,22 +420,13 @@ for (const [key, check] of Object.entries(dockerfileChecks)) {
 }
 
 // ---------------------------------------------------------------------------
-// docker-compose.yml: a strict YAML subset, enough for a Compose file
+// docker-compose.yml (read by the yaml library)
 
-/** The compose file as YAML: the strict reader shared with the docs tests. */
-function parseYamlSubset(text: string): Yaml {
-  const docs = parseYamlDocuments(text);
-  if (docs.length !== 1) {
-    throw new Error(`expected one YAML document, got ${docs.length}`);
-  }
-  return docs[0];
-}
-
-type Obj = { [key: string]: Yaml };
-const obj = (v: Yaml | undefined): Obj =>
-  v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
-const services = (compose: string) =>
-  obj(obj(parseYamlSubset(compose)).services);
+type Obj = { [key: string]: unknown };
+const obj = (v: unknown): Obj =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? v as Obj : {};
+/** The services of a compose file; a syntax error or a duplicate key throws. */
+const services = (compose: string) => obj(obj(parseYaml(compose)).services);
 const DURATION = /^(\d+(\.\d+)?(us|ms|s|m|h))+$/;
 
 const composeChecks: Record<string, Check> = {
@@ -643,70 +620,6 @@ for (const [key, check] of Object.entries(composeChecks)) {
     );
   });
 }
-
-Deno.test("compose YAML subset parser rejects constructs it does not understand", () => {
-  for (
-    const bad of [
-      // Anchors, block scalars, duplicate keys, unclosed flow values. (Flow
-      // mappings and sequences of mappings are read: the docs' Kubernetes
-      // manifests need them, and the PyYAML comparison guards the reading.)
-      "a: &x 1\nb: *x\n",
-      "a: |\n  text\n",
-      "a: 1\na: 2\n",
-      "a: [unclosed\n",
-      'a: [\n  "x",\n',
-    ]
-  ) {
-    let threw = false;
-    try {
-      parseYamlSubset(bad);
-    } catch {
-      threw = true;
-    }
-    assert(threw, `accepted ${JSON.stringify(bad)}`);
-  }
-});
-
-const hasPythonYaml = (() => {
-  try {
-    return new Deno.Command("/usr/bin/python3", {
-      args: ["-c", "import yaml"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-Deno.test({
-  name:
-    "compose YAML subset parser reads docker-compose.yml exactly as PyYAML does",
-  ignore: !hasPythonYaml,
-  async fn() {
-    const text = read("docker-compose.yml");
-    const child = new Deno.Command("/usr/bin/python3", {
-      args: [
-        "-c",
-        "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(text));
-    await writer.close();
-    const res = await child.output();
-    assert(res.success, new TextDecoder().decode(res.stderr));
-    const theirs = JSON.parse(new TextDecoder().decode(res.stdout));
-    const ours = parseYamlSubset(text);
-    assert(
-      same(ours, theirs),
-      `parsers differ:\n${JSON.stringify(ours)}\n${JSON.stringify(theirs)}`,
-    );
-  },
-});
 
 // ---------------------------------------------------------------------------
 // .env.example

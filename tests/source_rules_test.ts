@@ -1,7 +1,9 @@
 /**
- * Only src/main.ts touches the real process: the handlers and everything
- * they call get standard output and error, the environment, the logger and
- * the clock from their context (src/commands/context.ts).
+ * Rules of the source tree. Only src/main.ts touches the real process: the
+ * handlers and everything they call get standard output and error, the
+ * environment, the logger and the clock from their context
+ * (src/commands/context.ts). No double casts. The libraries the tests parse
+ * with stay out of what ships.
  */
 import assert from "node:assert/strict";
 
@@ -49,5 +51,26 @@ Deno.test("only main.ts reads the process's arguments and environment, writes to
 
 Deno.test("no double cast (as unknown as) anywhere under src/: Options is derived from the option table", () => {
   const found = modules().filter((p) => /\bas unknown as\b/.test(code(p)));
+  assert.deepEqual(found, []);
+});
+
+Deno.test("the tests' parsing libraries (yaml, ajv, dockerfile-ast) are pinned in deno.json and never imported under src/", () => {
+  const TEST_ONLY = ["yaml", "ajv", "dockerfile-ast"];
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+  );
+  for (const name of TEST_ONLY) {
+    assert.match(
+      config.imports[name],
+      new RegExp(`^npm:${name}@\\d+\\.\\d+\\.\\d+$`),
+    );
+  }
+  const found = modules().filter((p) =>
+    TEST_ONLY.some((name) =>
+      new RegExp(`from\\s+["'](npm:)?${name}(@[^"'/]*)?(/[^"']*)?["']`).test(
+        code(p),
+      )
+    )
+  );
   assert.deepEqual(found, []);
 });
