@@ -24,6 +24,7 @@
  * call preflight are parsed too. README.md's own `sh` blocks are listed in
  * README_COMMANDS below with what covers each.
  */
+import assert from "node:assert/strict";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { type Config, resolveOptions } from "../src/config/resolve_options.ts";
 import { parseTarget } from "../src/checks/target.ts";
@@ -36,10 +37,6 @@ import { parseAllDocuments } from "yaml";
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
 const BACKEND = new URL("examples/backend", ROOT).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 function docFiles(): string[] {
   const files = [...Deno.readDirSync(new URL("docs/", ROOT))]
@@ -348,13 +345,11 @@ Deno.test("the parse check catches a misspelt option, an unknown command and a m
       ["run", "--watchdog", "nonsense"],
     ]
   ) {
-    let threw = false;
-    try {
-      validateInvocation(bad);
-    } catch {
-      threw = true;
-    }
-    assert(threw, `accepted preflight ${bad.join(" ")}`);
+    assert.throws(
+      () => validateInvocation(bad),
+      Error,
+      `accepted preflight ${bad.join(" ")}`,
+    );
   }
 });
 

@@ -7,6 +7,7 @@
  * of each part, line by line; the --json document against
  * docs/doctor-schema.json; and no password anywhere.
  */
+import assert from "node:assert/strict";
 import { runPreflight } from "./_cli.ts";
 import { closedPort, startFaultServer, startPostgres } from "./_servers.ts";
 import { startRedis } from "./_redis.ts";
@@ -26,16 +27,6 @@ const validateReport = new Ajv2020({ allErrors: true, allowUnionTypes: true })
     ),
   );
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 interface Line {
   component: string;
@@ -72,7 +63,7 @@ async function doctorJson(
     validateReport(report),
     `schema violations:\n${JSON.stringify(validateReport.errors, null, 2)}`,
   );
-  assertEquals(report.ok, r.code === 0, "ok matches the exit code");
+  assert.deepEqual(report.ok, r.code === 0, "ok matches the exit code");
   return { code: r.code, report, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -144,7 +135,7 @@ async function redisCommand(url: URL, password: string, ...args: string[][]) {
     signal: ctl.signal,
   });
   try {
-    assertEquals(
+    assert.deepEqual(
       await conn.command(["AUTH", password], ctl.signal),
       "OK",
       "AUTH",
@@ -212,7 +203,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
     "every line passes: revision 0002, 3 pending tasks, health fields, compose services (exit 0)",
     async () => {
       const r = await runPreflight(["doctor"], env);
-      assertEquals(r.code, 0, `exit code (${r.stdout}${r.stderr})`);
+      assert.deepEqual(r.code, 0, `exit code (${r.stdout}${r.stderr})`);
       assertNoSecret(r.stdout + r.stderr, secrets);
       const rows = r.stdout.split("\n");
       const row = (prefix: RegExp) => {
@@ -257,7 +248,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
     "--json validates against the schema and carries the values",
     async () => {
       const { code, report, stdout, stderr } = await doctorJson(env);
-      assertEquals(code, 0, "exit code");
+      assert.deepEqual(code, 0, "exit code");
       assertNoSecret(stdout + stderr, secrets);
       // The schema does judge: a field removed, an unknown one added or a
       // status out of its enum each fail it.
@@ -274,8 +265,8 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         }),
         "an unknown status passed",
       );
-      assertEquals(report.summary.failed, 0, "failed count");
-      assertEquals(
+      assert.deepEqual(report.summary.failed, 0, "failed count");
+      assert.deepEqual(
         find(report, "postgres", "migration").value,
         "0002",
         "revision",
@@ -284,7 +275,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         /^\d+\.\d+/.test(String(find(report, "postgres", "version").value)),
         "version",
       );
-      assertEquals(
+      assert.deepEqual(
         find(report, "redis", "queue", "celery").value,
         3,
         "queue length",
@@ -294,8 +285,8 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         "redis version",
       );
       const app = find(report, "app", "health");
-      assertEquals(app.value, 200, "HTTP status");
-      assertEquals(
+      assert.deepEqual(app.value, 200, "HTTP status");
+      assert.deepEqual(
         app.data?.body,
         { status: "ok", database: "ok" },
         "health body",
@@ -308,7 +299,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         find(report, "postgres", "login").target?.includes(":***@"),
         "target masked",
       );
-      assertEquals(
+      assert.deepEqual(
         report.checks.map((c) => `${c.component}.${c.check}`).slice(0, 9),
         [
           "postgres.reachable",
@@ -331,9 +322,9 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
       ...env,
       POSTGRES_DB: "postgres",
     });
-    assertEquals(code, 0, "exit code");
+    assert.deepEqual(code, 0, "exit code");
     const m = find(report, "postgres", "migration");
-    assertEquals([m.status, m.value], ["pass", "none"], "migration line");
+    assert.deepEqual([m.status, m.value], ["pass", "none"], "migration line");
     assert(m.message.includes("no alembic_version table"), m.message);
   });
 
@@ -346,7 +337,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
       "--version-table",
       "public.app_versions",
     ]);
-    assertEquals(
+    assert.deepEqual(
       find(report, "postgres", "migration").value,
       "abc123",
       "revision",
@@ -361,25 +352,25 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         ...env,
         POSTGRES_PASSWORD: wrong,
       });
-      assertEquals(code, 1, "exit code");
+      assert.deepEqual(code, 1, "exit code");
       assertNoSecret(stdout + stderr, [...secrets, wrong]);
-      assertEquals(
+      assert.deepEqual(
         find(report, "postgres", "reachable").status,
         "pass",
         "reachable",
       );
       const login = find(report, "postgres", "login");
-      assertEquals(login.status, "fail", "login status");
+      assert.deepEqual(login.status, "fail", "login status");
       assert(
         /password authentication failed.*28P01/.test(login.message),
         login.message,
       );
-      assertEquals(
+      assert.deepEqual(
         find(report, "postgres", "version").status,
         "skip",
         "version skipped",
       );
-      assertEquals(
+      assert.deepEqual(
         find(report, "redis", "ping").status,
         "pass",
         "redis unaffected",
@@ -389,7 +380,7 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
         ...env,
         POSTGRES_PASSWORD: wrong,
       });
-      assertEquals(text.code, 1, "text exit code");
+      assert.deepEqual(text.code, 1, "text exit code");
       assertNoSecret(text.stdout + text.stderr, [...secrets, wrong]);
       assert(
         /^✗\s+PostgreSQL\s+login\s.*password authentication failed/m.test(
@@ -410,11 +401,11 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
       };
       try {
         const { code, report } = await doctorJson(env);
-        assertEquals(code, 1, "exit code");
+        assert.deepEqual(code, 1, "exit code");
         const app = find(report, "app", "health");
-        assertEquals([app.status, app.value], ["fail", 500], "app line");
+        assert.deepEqual([app.status, app.value], ["fail", 500], "app line");
         assert(app.message.startsWith("HTTP 500 · status=error"), app.message);
-        assertEquals(report.summary.failed, 1, "only that line fails");
+        assert.deepEqual(report.summary.failed, 1, "only that line fails");
       } finally {
         health.state.status = 200;
         health.state.body = { status: "ok", database: "ok" };
@@ -425,14 +416,14 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
   await t.step("an exited Compose service fails its line", async () => {
     await Deno.writeTextFile(`${docker.dir}/scenario`, PS_WORKER_EXITED);
     const { code, report } = await doctorJson(env);
-    assertEquals(code, 1, "exit code");
+    assert.deepEqual(code, 1, "exit code");
     const worker = find(report, "compose", "service", "worker");
-    assertEquals(
+    assert.deepEqual(
       [worker.status, worker.value],
       ["fail", "exited (1)"],
       "worker line",
     );
-    assertEquals(
+    assert.deepEqual(
       find(report, "compose", "service", "backend").status,
       "pass",
       "backend",
@@ -444,9 +435,9 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
     async () => {
       await Deno.writeTextFile(`${docker.dir}/scenario`, "COMPOSE=missing\n");
       const { code, report } = await doctorJson(env);
-      assertEquals(code, 0, "a skipped line does not fail the report");
+      assert.deepEqual(code, 0, "a skipped line does not fail the report");
       const cli = find(report, "compose", "cli");
-      assertEquals(cli.status, "skip", "cli status");
+      assert.deepEqual(cli.status, "skip", "cli status");
       assert(
         cli.message ===
           "docker compose is not available: docker: unknown command: docker compose",
@@ -467,14 +458,14 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
     async () => {
       await redis.stop();
       const { code, report } = await doctorJson(env);
-      assertEquals(code, 1, "exit code");
+      assert.deepEqual(code, 1, "exit code");
       const reach = find(report, "redis", "reachable");
-      assertEquals(reach.status, "fail", "reachable");
+      assert.deepEqual(reach.status, "fail", "reachable");
       assert(
         /connection refused by 127\.0\.0\.1:\d+/.test(reach.message),
         reach.message,
       );
-      assertEquals(
+      assert.deepEqual(
         find(report, "redis", "queue", "celery").status,
         "skip",
         "queue skipped",
@@ -487,11 +478,11 @@ Deno.test("doctor reports a real stack line by line, and fails the right line wi
     async () => {
       await pg.stop();
       const { code, report, stdout, stderr } = await doctorJson(env);
-      assertEquals(code, 1, "exit code");
+      assert.deepEqual(code, 1, "exit code");
       assertNoSecret(stdout + stderr, secrets);
       for (const check of ["reachable", "login"]) {
         const l = find(report, "postgres", check);
-        assertEquals(l.status, "fail", `${check} status`);
+        assert.deepEqual(l.status, "fail", `${check} status`);
         assert(/connection refused/.test(l.message), l.message);
       }
     },
@@ -514,7 +505,7 @@ Deno.test("doctor bounds every check by --timeout and runs them at once, so dead
     DOCKER_STANDIN_STATE: docker.dir,
   }, ["--timeout", "1s"]);
   const elapsed = performance.now() - started;
-  assertEquals(code, 1, "exit code");
+  assert.deepEqual(code, 1, "exit code");
   // Four dead parts, one second each, checked at once: a few seconds with
   // start-up even on a slow machine; generous bound.
   assert(elapsed < 10_000, `took ${Math.round(elapsed)} ms`);
@@ -527,7 +518,7 @@ Deno.test("doctor bounds every check by --timeout and runs them at once, so dead
     ]
   ) {
     const l = find(report, component, check);
-    assertEquals(l.status, "fail", `${component} ${check}`);
+    assert.deepEqual(l.status, "fail", `${component} ${check}`);
     assert(
       /^no (HTTP response|answer) from 127\.0\.0\.1:\d+ within 1s$/.test(
         l.message,
@@ -536,8 +527,8 @@ Deno.test("doctor bounds every check by --timeout and runs them at once, so dead
     );
   }
   const ps = find(report, "compose", "service");
-  assertEquals(ps.status, "fail", "compose service");
-  assertEquals(
+  assert.deepEqual(ps.status, "fail", "compose service");
+  assert.deepEqual(
     ps.message,
     "docker compose ps --all did not finish within 1s",
     "compose message",
@@ -565,7 +556,7 @@ Deno.test("doctor reads ./.env where the environment does not set a variable", a
       { cwd: dir },
     );
     assertNoSecret(stdout + stderr, ["dotenv-secret-value"]);
-    assertEquals(
+    assert.deepEqual(
       find(report, "postgres", "reachable").target,
       `postgres://127.0.0.1:${port}`,
       "DB_HOST/DB_PORT from .env",
@@ -580,7 +571,7 @@ Deno.test("doctor reads ./.env where the environment does not set a variable", a
       !find(report, "app", "health").target?.includes(":1/"),
       "PORT from the environment wins over .env",
     );
-    assertEquals(
+    assert.deepEqual(
       report.checks.filter((c) => c.check === "queue").map((c) => c.subject),
       ["celery", "emails"],
       "PREFLIGHT_QUEUE from .env",
@@ -595,10 +586,10 @@ Deno.test("doctor rejects an invalid variable before checking anything (exit 2)"
     DB_PORT: "abc",
     PATH: "/nonexistent",
   });
-  assertEquals(r.code, 2, "exit code");
+  assert.deepEqual(r.code, 2, "exit code");
   assert(
     r.stderr.includes("Invalid DB_PORT 'abc': expected a port number 1-65535"),
     r.stderr,
   );
-  assertEquals(r.stdout, "", "no report");
+  assert.deepEqual(r.stdout, "", "no report");
 });

@@ -4,19 +4,10 @@
  * throwaway PostgreSQL, and its `/health` endpoint under uvicorn. Uses the
  * Debian `alembic` and `uvicorn` (running `/usr/bin/python3`), as in CI.
  */
+import assert from "node:assert/strict";
 import { freePort, type MiniPostgres, startMiniPostgres } from "./_pg_min.ts";
 
 const BACKEND_DIR = new URL("../examples/backend/", import.meta.url).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 /** Only the variables given, so nothing from the test runner leaks in. */
 function cleanEnv(vars: Record<string, string>): Record<string, string> {
@@ -80,7 +71,7 @@ Deno.test("example alembic upgrade head applies both revisions once and a second
   const first = await upgradeHead(pg, env);
   assert(first.includes("-> 0001"), `0001 not applied:\n${first}`);
   assert(first.includes("0001 -> 0002"), `0002 not applied:\n${first}`);
-  assertEquals(
+  assert.deepEqual(
     await itemsAndRevision(pg, "app"),
     { items: ["seed"], revision: "0002" },
     "after the first upgrade",
@@ -91,7 +82,7 @@ Deno.test("example alembic upgrade head applies both revisions once and a second
     !second.includes("Running upgrade"),
     `second run migrated:\n${second}`,
   );
-  assertEquals(
+  assert.deepEqual(
     await itemsAndRevision(pg, "app"),
     { items: ["seed"], revision: "0002" },
     "after the second upgrade",
@@ -110,7 +101,7 @@ Deno.test("example alembic reads DB_HOST, DB_PORT and POSTGRES_* or PG* when DAT
     POSTGRES_PASSWORD: pg.password,
     POSTGRES_DB: "by_postgres_vars",
   });
-  assertEquals(
+  assert.deepEqual(
     await itemsAndRevision(pg, "by_postgres_vars"),
     { items: ["seed"], revision: "0002" },
     "migrated with POSTGRES_*",
@@ -123,7 +114,7 @@ Deno.test("example alembic reads DB_HOST, DB_PORT and POSTGRES_* or PG* when DAT
     PGPASSWORD: pg.password,
     PGDATABASE: "by_pg_vars",
   });
-  assertEquals(
+  assert.deepEqual(
     await itemsAndRevision(pg, "by_pg_vars"),
     { items: ["seed"], revision: "0002" },
     "migrated with PG*",
@@ -265,8 +256,8 @@ Deno.test("example /health reports database ok and echoes PREFLIGHT_WAIT and PRE
   });
 
   const health = await app.health();
-  assertEquals(health.status, 200, "HTTP status");
-  assertEquals(health.body, {
+  assert.deepEqual(health.status, 200, "HTTP status");
+  assert.deepEqual(health.body, {
     status: "ok",
     database: "ok",
     redis: "ok",
@@ -291,12 +282,16 @@ Deno.test("example /health is degraded but 200 on a degraded start, and 503 once
   });
 
   const degraded = await app.health();
-  assertEquals(degraded.status, 200, "HTTP status with the database up");
-  assertEquals(degraded.body.status, "degraded", "status");
-  assertEquals(degraded.body.database, "ok", "database");
-  assertEquals(degraded.body.wait, "unknown", "wait without PREFLIGHT_WAIT");
-  assertEquals(degraded.body.migrations, "failed", "migrations");
-  assertEquals(
+  assert.deepEqual(degraded.status, 200, "HTTP status with the database up");
+  assert.deepEqual(degraded.body.status, "degraded", "status");
+  assert.deepEqual(degraded.body.database, "ok", "database");
+  assert.deepEqual(
+    degraded.body.wait,
+    "unknown",
+    "wait without PREFLIGHT_WAIT",
+  );
+  assert.deepEqual(degraded.body.migrations, "failed", "migrations");
+  assert.deepEqual(
     degraded.body.revision,
     null,
     "revision of an unmigrated schema",
@@ -308,8 +303,8 @@ Deno.test("example /health is degraded but 200 on a degraded start, and 503 once
 
   await pg.stop();
   const down = await app.health();
-  assertEquals(down.status, 503, "HTTP status with the database stopped");
-  assertEquals(down.body.status, "degraded", "status");
+  assert.deepEqual(down.status, 503, "HTTP status with the database stopped");
+  assert.deepEqual(down.body.status, "degraded", "status");
   assert(
     String(down.body.database).startsWith("error: "),
     `database should report an error: ${down.text}`,

@@ -6,6 +6,7 @@
  * document root and the backend's address are changed for the test (no
  * Docker here: the service name `backend` cannot resolve).
  */
+import assert from "node:assert/strict";
 import { freePort, startPostgres } from "./_servers.ts";
 import { preflightArgv } from "./_cli.ts";
 import { parse as parseYaml } from "yaml";
@@ -14,10 +15,6 @@ const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
 const BACKEND = new URL("examples/backend", ROOT).pathname;
 const PUBLIC = new URL("frontend/public", ROOT).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 type Obj = { [key: string]: unknown };
 const obj = (v: unknown): Obj =>

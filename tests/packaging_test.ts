@@ -9,7 +9,7 @@ import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parse as parseYaml } from "yaml";
 import { DockerfileParser, type Flag } from "dockerfile-ast";
 import { COMMAND_NAMES, LAZY_MODULES } from "../src/lazy.ts";
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import assert from "node:assert/strict";
 import { compileFlags } from "../scripts/compile_all.ts";
 
 /** The compile task's permission flags, which the source form's `deno run` takes. */
@@ -17,10 +17,6 @@ const COMPILE_PERMISSIONS = compileFlags();
 
 const ROOT = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFileSync(new URL(path, ROOT));
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 // ---------------------------------------------------------------------------
 // Dockerfile (read by dockerfile-ast): instructions grouped by stage
@@ -761,17 +757,17 @@ Deno.test("the Dockerfile compiles with the compile task's flags (one place: den
   const flags = compile.slice(compile.indexOf("compile") + 1, -1)
     .filter((w) => w !== "--frozen");
   flags.splice(flags.indexOf("--output"), 2);
-  deepStrictEqual(
+  assert.deepEqual(
     flags,
     compileTaskFlags(),
     "the Dockerfile's deno compile flags differ from deno.json's compile task",
   );
-  strictEqual(compile.at(-1), "src/main.ts");
+  assert.equal(compile.at(-1), "src/main.ts");
 });
 
 Deno.test("deno compile embeds every lazily imported module (--include = src/lazy.ts LAZY_MODULES)", async () => {
   const { compileIncludes } = await import("../scripts/compile_all.ts");
-  deepStrictEqual(
+  assert.deepEqual(
     [...compileIncludes()].sort(),
     LAZY_MODULES.map((m) => `src/${m}`).sort(),
     "deno.json's compile task must --include exactly the modules of LAZY_MODULES",
@@ -819,9 +815,9 @@ Deno.test("no module in src/ imports one of ours by a computed specifier except 
     }
   };
   walk(root, "");
-  deepStrictEqual(offenders, []);
+  assert.deepEqual(offenders, []);
 });
 
 Deno.test("src/lazy.ts lists the same commands as the option table", () => {
-  deepStrictEqual([...COMMAND_NAMES], [...COMMANDS]);
+  assert.deepEqual([...COMMAND_NAMES], [...COMMANDS]);
 });

@@ -7,6 +7,7 @@
  * a scenario: a stale "healthy" from before the restart, a service that
  * becomes healthy after a few polls, one that never does, one that exits.
  */
+import assert from "node:assert/strict";
 import { runPreflight } from "./_cli.ts";
 import { closedPort } from "./_servers.ts";
 
@@ -15,16 +16,6 @@ const STANDIN_DIR =
 const SYSTEM_PATH = "/usr/bin:/bin";
 /** The container ID of the stand-in's backend. */
 const ID = "4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a9c0e1b7d4f2a";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 interface Standin extends AsyncDisposable {
   readonly dir: string;
@@ -76,7 +67,7 @@ Deno.test("restart waits past a stale healthy status until the service is health
       "--tail-lines",
       "5",
     ], docker.env());
-    assertEquals(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`);
     const polls = await docker.polls();
     assert(
       polls >= 7,
@@ -117,7 +108,7 @@ Deno.test("restart waits past a stale healthy status until the service is health
 Deno.test("restart falls back to docker-compose (Compose v1) where docker has no compose plugin", async () => {
   await using docker = await standin("COMPOSE=v1\nHEALTHY_AFTER=2\n");
   const r = await runPreflight(["restart", "--tail-lines", "5"], docker.env());
-  assertEquals(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(r.code, 0, `exit code\n${r.stdout}\n${r.stderr}`);
   assert(r.stderr.includes("backend is healthy after the restart"), r.stderr);
   const calls = await docker.calls();
   assert(calls.includes("docker-compose restart backend"), calls.join("\n"));
@@ -156,7 +147,7 @@ Deno.test("restart gives up after --timeout with the last health-check output (e
     ["restart", "backend", "--timeout", "3s"],
     docker.env(),
   );
-  assertEquals(r.code, 1, `exit code\n${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(r.code, 1, `exit code\n${r.stdout}\n${r.stderr}`);
   assert(performance.now() - started < 30_000, "bounded by the timeout");
   assert(
     /✗ backend did not become healthy within 3s: backend: unhealthy, health check exited 1/
@@ -180,7 +171,7 @@ Deno.test("restart stops waiting at once when the container exited after the res
   );
   const started = performance.now();
   const r = await runPreflight(["restart", "--timeout", "2m"], docker.env());
-  assertEquals(r.code, 1, `exit code\n${r.stderr}`);
+  assert.deepEqual(r.code, 1, `exit code\n${r.stderr}`);
   assert(
     performance.now() - started < 30_000,
     "did not wait for the 2m timeout",
@@ -196,7 +187,7 @@ Deno.test("restart stops waiting at once when the container exited after the res
 Deno.test("restart exits 2 with a clear message when docker compose is not available", async () => {
   await using docker = await standin("COMPOSE=missing\n");
   const r = await runPreflight(["restart"], docker.env());
-  assertEquals(r.code, 2, `exit code\n${r.stderr}`);
+  assert.deepEqual(r.code, 2, `exit code\n${r.stderr}`);
   assert(
     r.stderr.includes(
       "docker compose is not available: docker: unknown command: docker compose",
@@ -208,7 +199,7 @@ Deno.test("restart exits 2 with a clear message when docker compose is not avail
     "nothing restarted",
   );
   const none = await runPreflight(["restart"], docker.env("/nonexistent"));
-  assertEquals(none.code, 2, "exit code without any docker");
+  assert.deepEqual(none.code, 2, "exit code without any docker");
   assert(
     none.stderr.includes(
       "docker compose is not available: 'docker' was not found on PATH",
@@ -220,7 +211,7 @@ Deno.test("restart exits 2 with a clear message when docker compose is not avail
 Deno.test("restart of a service without a container, or of an unknown one, exits 1 without restarting", async () => {
   await using docker = await standin("CONTAINERS=0\n");
   const r = await runPreflight(["restart"], docker.env());
-  assertEquals(r.code, 1, `exit code\n${r.stderr}`);
+  assert.deepEqual(r.code, 1, `exit code\n${r.stderr}`);
   assert(
     r.stderr.includes(
       "Service 'backend' has no container to restart: start it with 'docker compose up -d backend'",
@@ -228,7 +219,7 @@ Deno.test("restart of a service without a container, or of an unknown one, exits
     r.stderr,
   );
   const unknown = await runPreflight(["restart", "frontend"], docker.env());
-  assertEquals(unknown.code, 1, `exit code\n${unknown.stderr}`);
+  assert.deepEqual(unknown.code, 1, `exit code\n${unknown.stderr}`);
   assert(
     unknown.stderr.includes("no such service: frontend"),
     unknown.stderr,
@@ -242,7 +233,7 @@ Deno.test("restart of a service without a container, or of an unknown one, exits
 Deno.test("restart --no-logs shows no log lines and does not ask for them", async () => {
   await using docker = await standin("HEALTHY_AFTER=1\n");
   const r = await runPreflight(["restart", "--no-logs"], docker.env());
-  assertEquals(r.code, 0, `exit code\n${r.stderr}`);
+  assert.deepEqual(r.code, 0, `exit code\n${r.stderr}`);
   assert(!r.stdout.includes("── Log of"), r.stdout);
   assert(
     !(await docker.calls()).some((c) => c.includes(" logs ")),

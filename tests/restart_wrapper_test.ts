@@ -7,6 +7,7 @@
  * is not installed here: the .ps1 runs only where `pwsh` is, and otherwise
  * its option names are checked against preflight's parser.
  */
+import assert from "node:assert/strict";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { preflightArgv } from "./_cli.ts";
 import { closedPort } from "./_servers.ts";
@@ -17,10 +18,6 @@ const STANDIN_DIR =
 const SH = new URL("scripts/restart-backend.sh", ROOT).pathname;
 const PS1 = new URL("scripts/restart-backend.ps1", ROOT).pathname;
 const SYSTEM_PATH = "/usr/bin:/bin";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 interface Setup extends AsyncDisposable {
   /** A directory holding only a `preflight` shim (the binary as tests run it). */

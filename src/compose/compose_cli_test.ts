@@ -1,13 +1,8 @@
+import assert from "node:assert/strict";
 import { composeArgv } from "./compose_cli.ts";
 
-function assertEquals<T>(actual: T, expected: T): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`expected ${e}, got ${a}`);
-}
-
 Deno.test("composeArgv puts every -f and --project-directory before the subcommand", () => {
-  assertEquals(
+  assert.deepEqual(
     composeArgv(
       { files: ["a.yml", "C:\\stack\\b.yml"], projectDirectory: "/srv/stack" },
       ["restart", "backend"],
@@ -24,5 +19,5 @@ Deno.test("composeArgv puts every -f and --project-directory before the subcomma
       "backend",
     ],
   );
-  assertEquals(composeArgv({ files: [] }, ["ps"]), ["compose", "ps"]);
+  assert.deepEqual(composeArgv({ files: [] }, ["ps"]), ["compose", "ps"]);
 });

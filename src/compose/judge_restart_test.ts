@@ -1,11 +1,6 @@
+import assert from "node:assert/strict";
 import { judgeRestart } from "./judge_restart.ts";
 import type { ContainerState, HealthProbe } from "./parse_inspect.ts";
-
-function assertEquals<T>(actual: T, expected: T, what = "value"): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 const BEFORE = "2024-05-22T14:00:00.100000001Z";
 const AFTER = "2024-05-22T14:35:51.270337315Z";
@@ -39,8 +34,8 @@ Deno.test("judgeRestart does not count a healthy status that still carries the s
     }),
     BEFORE,
   );
-  assertEquals(v.phase, "restarting");
-  assertEquals(v.fresh, false);
+  assert.deepEqual(v.phase, "restarting");
+  assert.deepEqual(v.fresh, false);
 });
 
 Deno.test("judgeRestart does not count a healthy status whose health-check runs are all from before the new start", () => {
@@ -50,8 +45,8 @@ Deno.test("judgeRestart does not count a healthy status whose health-check runs 
     }),
     BEFORE,
   );
-  assertEquals(v.phase, "starting");
-  assertEquals(v.fresh, true);
+  assert.deepEqual(v.phase, "starting");
+  assert.deepEqual(v.fresh, true);
 });
 
 Deno.test("judgeRestart counts healthy once a health check of the new start passed", () => {
@@ -65,7 +60,7 @@ Deno.test("judgeRestart counts healthy once a health check of the new start pass
     }),
     BEFORE,
   );
-  assertEquals(v.phase, "healthy");
+  assert.deepEqual(v.phase, "healthy");
 });
 
 Deno.test("judgeRestart reports a failing health check of the new start with its output", () => {
@@ -79,37 +74,37 @@ Deno.test("judgeRestart reports a failing health check of the new start with its
     }),
     BEFORE,
   );
-  assertEquals(v.phase, "unhealthy");
-  assertEquals(
+  assert.deepEqual(v.phase, "unhealthy");
+  assert.deepEqual(
     v.detail,
     "unhealthy, health check exited 1: connection refused",
   );
 });
 
 Deno.test("judgeRestart counts a running container without a health check once it restarted", () => {
-  assertEquals(judgeRestart(state({}), BEFORE).phase, "healthy");
-  assertEquals(
+  assert.deepEqual(judgeRestart(state({}), BEFORE).phase, "healthy");
+  assert.deepEqual(
     judgeRestart(state({ startedAt: BEFORE }), BEFORE).phase,
     "restarting",
   );
 });
 
 Deno.test("judgeRestart gives up on a container that exited after the restart without a restart policy", () => {
-  assertEquals(
+  assert.deepEqual(
     judgeRestart(
       state({ status: "exited", exitCode: 3, restartPolicy: "no" }),
       BEFORE,
     ).phase,
     "failed",
   );
-  assertEquals(
+  assert.deepEqual(
     judgeRestart(
       state({ status: "exited", exitCode: 3, restartPolicy: "" }),
       BEFORE,
     ).phase,
     "failed",
   );
-  assertEquals(
+  assert.deepEqual(
     judgeRestart(
       state({ status: "exited", exitCode: 3, restartPolicy: "always" }),
       BEFORE,
@@ -123,8 +118,8 @@ Deno.test("judgeRestart compares start times of the daemon's clock, not the host
   // A start time earlier than the host's clock (a Docker VM behind by
   // minutes) is still a new start when it differs from the one before.
   const v = judgeRestart(state({ startedAt: "2024-05-22T14:05:00Z" }), BEFORE);
-  assertEquals(v.phase, "healthy");
+  assert.deepEqual(v.phase, "healthy");
   // An earlier start than the one before is not.
   const w = judgeRestart(state({ startedAt: "2024-05-22T13:00:00Z" }), BEFORE);
-  assertEquals(w.phase, "restarting");
+  assert.deepEqual(w.phase, "restarting");
 });

@@ -1,10 +1,5 @@
+import assert from "node:assert/strict";
 import { parseInspect } from "./parse_inspect.ts";
-
-function assertEquals<T>(actual: T, expected: T, what = "value"): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 // Trimmed from a real `docker inspect` of a container with a health check.
 const INSPECT = `[
@@ -32,27 +27,24 @@ const INSPECT = `[
 
 Deno.test("parseInspect reads the start time, health status and health-check log", () => {
   const [a, b] = parseInspect(INSPECT);
-  assertEquals(a.name, "stack-backend-1");
-  assertEquals(a.status, "running");
-  assertEquals(a.startedMs, Date.UTC(2024, 4, 22, 14, 35, 51, 270));
-  assertEquals(a.restartPolicy, "unless-stopped");
-  assertEquals(a.health?.status, "starting");
-  assertEquals(a.health?.log.length, 1);
+  assert.deepEqual(a.name, "stack-backend-1");
+  assert.deepEqual(a.status, "running");
+  assert.deepEqual(a.startedMs, Date.UTC(2024, 4, 22, 14, 35, 51, 270));
+  assert.deepEqual(a.restartPolicy, "unless-stopped");
+  assert.deepEqual(a.health?.status, "starting");
+  assert.deepEqual(a.health?.log.length, 1);
   // The probe's time zone offset is honoured: 10:36 -04:00 is 14:36 UTC.
-  assertEquals(a.health?.log[0].startMs, Date.UTC(2024, 4, 22, 14, 36, 1, 991));
-  assertEquals(a.health?.log[0].output, "unhealthy: connection refused\n");
-  assertEquals(b.health, null, "no health check");
-  assertEquals(b.restartPolicy, "no");
+  assert.deepEqual(
+    a.health?.log[0].startMs,
+    Date.UTC(2024, 4, 22, 14, 36, 1, 991),
+  );
+  assert.deepEqual(a.health?.log[0].output, "unhealthy: connection refused\n");
+  assert.deepEqual(b.health, null, "no health check");
+  assert.deepEqual(b.restartPolicy, "no");
 });
 
 Deno.test("parseInspect rejects output that is not a JSON array", () => {
   for (const bad of ["{}", "Error: No such container: x"]) {
-    let thrown = false;
-    try {
-      parseInspect(bad);
-    } catch {
-      thrown = true;
-    }
-    if (!thrown) throw new Error(`accepted ${bad}`);
+    assert.throws(() => parseInspect(bad), Error, `accepted ${bad}`);
   }
 });

@@ -1,10 +1,5 @@
+import assert from "node:assert/strict";
 import { parseComposePs } from "./parse_ps.ts";
-
-function assertEquals<T>(actual: T, expected: T): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`expected ${e}, got ${a}`);
-}
 
 // Field names and values as Compose v2.26 prints them.
 const BACKEND =
@@ -34,31 +29,26 @@ const EXPECTED = [
 ];
 
 Deno.test("parseComposePs reads one JSON object per line (Compose 2.21 and later)", () => {
-  assertEquals(parseComposePs(`${BACKEND}\n${WORKER}\n`), EXPECTED);
+  assert.deepEqual(parseComposePs(`${BACKEND}\n${WORKER}\n`), EXPECTED);
 });
 
 Deno.test("parseComposePs reads one JSON array (Compose before 2.21)", () => {
-  assertEquals(parseComposePs(`[${BACKEND},${WORKER}]\n`), EXPECTED);
+  assert.deepEqual(parseComposePs(`[${BACKEND},${WORKER}]\n`), EXPECTED);
 });
 
 Deno.test("parseComposePs reads CRLF line endings (Windows)", () => {
-  assertEquals(parseComposePs(`${BACKEND}\r\n${WORKER}\r\n`), EXPECTED);
+  assert.deepEqual(parseComposePs(`${BACKEND}\r\n${WORKER}\r\n`), EXPECTED);
 });
 
 Deno.test("parseComposePs gives no containers for empty output or an empty array", () => {
-  assertEquals(parseComposePs(""), []);
-  assertEquals(parseComposePs("  \n"), []);
-  assertEquals(parseComposePs("[]\n"), []);
+  assert.deepEqual(parseComposePs(""), []);
+  assert.deepEqual(parseComposePs("  \n"), []);
+  assert.deepEqual(parseComposePs("[]\n"), []);
 });
 
 Deno.test("parseComposePs rejects output that is not JSON, naming the command", () => {
-  let message = "";
-  try {
-    parseComposePs("NAME  IMAGE  COMMAND\nstack-backend-1 ...");
-  } catch (e) {
-    message = (e as Error).message;
-  }
-  if (!message.includes("docker compose ps --format json")) {
-    throw new Error(`unexpected message: ${message}`);
-  }
+  assert.throws(
+    () => parseComposePs("NAME  IMAGE  COMMAND\nstack-backend-1 ..."),
+    /docker compose ps --format json/,
+  );
 });

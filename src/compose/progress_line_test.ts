@@ -1,10 +1,5 @@
+import assert from "node:assert/strict";
 import { createProgress } from "./progress_line.ts";
-
-function assertEquals<T>(actual: T, expected: T, what: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
-  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
-}
 
 Deno.test("progress off a terminal writes a line per state change and every interval, not per update", () => {
   let t = 0;
@@ -26,7 +21,7 @@ Deno.test("progress off a terminal writes a line per state change and every inte
   t = 12_500;
   p.update("unhealthy", "backend: unhealthy", "12s of 2m");
   p.clear();
-  assertEquals(lines, [
+  assert.deepEqual(lines, [
     "backend: starting (0s of 2m)",
     "backend: unhealthy (2s of 2m)",
     "backend: unhealthy (12s of 2m)",
@@ -45,7 +40,7 @@ Deno.test("progress on a terminal rewrites one line, clock first, cut to the wid
   });
   p.update("k", "backend: starting, health check exited 1", "3s of 2m");
   p.clear();
-  assertEquals(
+  assert.deepEqual(
     out,
     "\r\x1b[2K⠋ [3s of 2m] backend: starti…\r\x1b[2K",
     "terminal output",

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { formatJson, formatText } from "./format_report.ts";
 import {
   type CheckLine,
@@ -6,10 +7,6 @@ import {
   summarize,
 } from "./check_line.ts";
 import { clearSecrets, registerSecret } from "../config/redact.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 function report(checks: CheckLine[]): DoctorReport {
   const summary = summarize(checks);
