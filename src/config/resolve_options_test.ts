@@ -184,3 +184,14 @@ Deno.test("--timeout 0 (or -t 0, or PREFLIGHT_TIMEOUT=0) is no deadline for run,
     );
   }
 });
+
+Deno.test("the resolved options have one field per option of the table, by its camel-case name, for every command", () => {
+  const camel = (name: string) =>
+    name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const names = OPTIONS.map((o) => camel(o.name)).sort();
+  for (const cmd of ["run", "wait", "migrate", "probe", "doctor", "restart"]) {
+    const c = resolve([cmd]);
+    assert.deepEqual(Object.keys(c.options).sort(), names, cmd);
+    assert.ok(Object.isFrozen(c.options), cmd);
+  }
+});
