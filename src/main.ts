@@ -11,7 +11,6 @@ import { importLazily, isCommand } from "./lazy.ts";
 import * as fast from "./commands/probe_fast.ts";
 import type { CommandHandler, Output } from "./commands/context.ts";
 import { realClock } from "./wait/clock.ts";
-import { createStatusLine } from "./log/status_line.ts";
 import type { Logger } from "./log/logger.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
@@ -75,7 +74,7 @@ function output(file: typeof Deno.stdout): Output {
 /** The logger of the commands that log nothing (probe, help, version). */
 const silent: Logger = {
   get: () => ({ debug() {}, info() {}, warn() {}, error() {} }),
-  status: createStatusLine({ enabled: false, write: () => {} }),
+  status: { enabled: false, show() {}, clear() {} },
 };
 
 /** Whether JSON logs were asked for, read raw: configuration may be what failed. */
