@@ -1,9 +1,11 @@
 /**
  * Time as commands see it, from their context: the real clock in
  * production, a fake one in tests (tests/_fake_clock.ts), so that deadlines,
- * delays, backoff and the watchdog are tested without waiting for them.
- * Time limits of single I/O calls (a `docker` call, a connection) stay on
- * real timers.
+ * delays, backoff and the watchdog are tested without waiting for them. The
+ * budget, each attempt's share of it and every delay between attempts go
+ * through it; the checks' own limits inside one attempt (checks/) and a
+ * `docker` call's (compose/) stay on real timers: they bound I/O, which a
+ * fake clock cannot hurry.
  */
 import { delay } from "./delay.ts";
 import { timeoutSignal } from "./timeout_signal.ts";
