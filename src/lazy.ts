@@ -18,7 +18,8 @@ import type { CommandName } from "./cli/options.ts";
 /** A lazily imported module, relative to `src/`. */
 export type LazyModule =
   | `commands/${CommandName}.ts`
-  | `config/${"load_config" | "redact"}.ts`
+  | "config/load_config.ts"
+  | "redact.ts"
   | `log/${"setup_logging" | "logger"}.ts`
   | `checks/${"tcp" | "postgres" | "redis" | "http"}.ts`;
 
@@ -47,7 +48,7 @@ export function isCommand(name: string | undefined): name is CommandName {
 export const LAZY_MODULES: readonly LazyModule[] = [
   ...COMMAND_NAMES.map((name) => `commands/${name}.ts` as const),
   "config/load_config.ts",
-  "config/redact.ts",
+  "redact.ts",
   "log/setup_logging.ts",
   "log/logger.ts",
   "checks/tcp.ts",

@@ -3,8 +3,8 @@
  * process-level signal listeners and exits. Everything else is a command
  * handler loaded on demand, so `probe` loads only what it uses.
  */
-import { captureStartupState } from "./handover/startup_state.ts";
-import { inheritedEnv } from "./handover/raw_process.ts";
+import { captureStartupState } from "./process/startup_state.ts";
+import { inheritedEnv } from "./process/raw_process.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
 import type { CommandName } from "./cli/options.ts";
 import { importLazily, isCommand } from "./lazy.ts";
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
       typeof import("./config/load_config.ts")
     >("config/load_config.ts");
     // The environment as inherited, variables that are not UTF-8 included
-    // (handover/raw_process.ts); probe never hands over.
+    // (process/raw_process.ts); probe never hands over.
     const config = await loadConfig(
       Deno.args,
       probing ? Deno.env.toObject() : inheritedEnv(),
@@ -137,8 +137,8 @@ async function main(): Promise<number> {
     }
     if (error instanceof ConfigError || !logging) {
       const { scrub } = await importLazily<
-        typeof import("./config/redact.ts")
-      >("config/redact.ts");
+        typeof import("./redact.ts")
+      >("redact.ts");
       const msg = error instanceof Error ? error.message : String(error);
       const text = code === 1 ? `unexpected error: ${msg}` : msg;
       writeAll(

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "./check.ts";
 import { ConfigError } from "../errors.ts";
-import { clearSecrets } from "../config/redact.ts";
+import { clearSecrets } from "../redact.ts";
 import {
   AMQP_DEFAULT_PORTS,
   describeAmqpTarget,

@@ -11,7 +11,7 @@
  */
 import { type Check, type CheckOptions, NotReadyError } from "./check.ts";
 import { invalidTarget } from "./endpoint_url.ts";
-import { redactUrl } from "../config/redact.ts";
+import { redactUrl } from "../redact.ts";
 import { attemptSignal } from "./attempt_signal.ts";
 import {
   canonicalAddress,

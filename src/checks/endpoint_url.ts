@@ -6,7 +6,7 @@
  * form that may be logged, and the password is registered for scrubbing.
  */
 import { ConfigError } from "../errors.ts";
-import { redactUrl, registerSecret } from "../config/redact.ts";
+import { redactUrl, registerSecret } from "../redact.ts";
 
 /** A parsed server URL. Field for field the shape of checks/target.ts' `Target`. */
 export interface EndpointUrl {

@@ -25,7 +25,7 @@ import {
 } from "./check.ts";
 import { connectAny, connectError, raceAbort } from "./connect.ts";
 import { hostPort, type Target } from "./target.ts";
-import { redactUrl, scrub } from "../config/redact.ts";
+import { redactUrl, scrub } from "../redact.ts";
 
 /** Most bytes read for the status line and headers. */
 const MAX_HEAD = 16 * 1024;

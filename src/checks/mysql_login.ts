@@ -12,7 +12,7 @@ import {
   MAX_ATTEMPT_MS,
 } from "./attempt_signal.ts";
 import { hostPort } from "./target.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import type { MysqlEndpoint } from "./mysql.ts";
 
 /**

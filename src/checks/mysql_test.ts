@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { clearSecrets, scrub } from "../config/redact.ts";
+import { clearSecrets, scrub } from "../redact.ts";
 import {
   describeMysqlTarget,
   MYSQL_DEFAULT_PORT,

@@ -5,7 +5,7 @@
  * any secret.
  */
 import { NotReadyError, PermanentError } from "./check.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 
 /** SQLSTATE `cannot_connect_now`: starting up, shutting down, standby not accepting. */
 export const CANNOT_CONNECT_NOW = "57P03";

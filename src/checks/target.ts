@@ -3,7 +3,7 @@
  * `id` is the only form of a target that may be logged.
  */
 import { ConfigError } from "../errors.ts";
-import { redactUrl, registerSecret } from "../config/redact.ts";
+import { redactUrl, registerSecret } from "../redact.ts";
 import { SESSION_ATTRS, SSL_MODES } from "./postgres_options.ts";
 import { suggest } from "../cli/suggest.ts";
 import {

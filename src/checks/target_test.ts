@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { hostPort, parseTarget } from "./target.ts";
 import { ConfigError } from "../errors.ts";
-import { clearSecrets } from "../config/redact.ts";
+import { clearSecrets } from "../redact.ts";
 
 Deno.test("parseTarget reads each kind of target with its default port", () => {
   const cases: [string, string, string, number][] = [

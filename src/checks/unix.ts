@@ -18,7 +18,7 @@ import {
 import { raceAbort } from "./connect.ts";
 import { abortedError, attemptSignal } from "./attempt_signal.ts";
 import { invalidTarget } from "./endpoint_url.ts";
-import { redactUrl } from "../config/redact.ts";
+import { redactUrl } from "../redact.ts";
 import type { ServerFacts } from "./server_facts.ts";
 
 /** The schemes of this kind. */

@@ -9,12 +9,7 @@ import type { CommandHandler } from "./context.ts";
 import { withDotenv } from "../doctor/dotenv_config.ts";
 import { planDoctor } from "../doctor/doctor_plan.ts";
 import { runDoctor } from "../doctor/run_doctor.ts";
-import { formatJson, formatText } from "../doctor/format_report.ts";
-
-/** True when text output may use colours: a terminal, and NO_COLOR unset or empty. */
-export function useColor(env: Readonly<Record<string, string>>): boolean {
-  return !env.NO_COLOR && Deno.stdout.isTerminal();
-}
+import { formatJson, formatText, useColor } from "../doctor/format_report.ts";
 
 /** Runs the diagnosis. */
 export const doctor: CommandHandler = async (ctx) => {

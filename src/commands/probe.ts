@@ -11,9 +11,9 @@ import { createCheck } from "../checks/registry.ts";
 // The default target is HTTP: loaded with this module, not one step later.
 import "../checks/http.ts";
 import { reasonOf } from "../checks/check.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 import { formatDuration } from "../config/duration.ts";
-import { redactUrl, scrub } from "../config/redact.ts";
+import { redactUrl, scrub } from "../redact.ts";
 import { writeStderr } from "../log/write_stderr.ts";
 
 /** Longest failure line, in bytes (Docker keeps 4 KiB of probe output). */

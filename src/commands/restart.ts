@@ -8,11 +8,10 @@
  */
 import { ToolMissingError } from "../errors.ts";
 import type { CommandHandler } from "./context.ts";
-import { useColor } from "./doctor.ts";
 import { withDotenv } from "../doctor/dotenv_config.ts";
 import { planDoctor } from "../doctor/doctor_plan.ts";
 import { runDoctor } from "../doctor/run_doctor.ts";
-import { formatText } from "../doctor/format_report.ts";
+import { formatText, useColor } from "../doctor/format_report.ts";
 import {
   composeVersion,
   inspectContainers,
@@ -27,10 +26,10 @@ import {
 } from "../compose/wait_healthy.ts";
 import { createProgress } from "../compose/progress_line.ts";
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { log as getLog } from "../log/logger.ts";
 import { writeStderr } from "../log/write_stderr.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** The service restarted when none is named. */
 export const DEFAULT_SERVICE = "backend";

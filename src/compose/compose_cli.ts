@@ -7,7 +7,7 @@
  * engines (DOCKER_HOST, contexts).
  */
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { type ComposeContainer, parseComposePs } from "./parse_ps.ts";
 import { type ContainerState, parseInspect } from "./parse_inspect.ts";
 

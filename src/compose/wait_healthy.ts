@@ -4,7 +4,7 @@
  * judge_restart.ts for what counts), one of them cannot come back, or the
  * deadline passes. Docker hiccups while polling are remembered, not fatal.
  */
-import { delay } from "../wait/delay.ts";
+import { delay } from "../time/delay.ts";
 import {
   type ComposeOptions,
   inspectContainers,

@@ -13,7 +13,7 @@ import {
 } from "../cli/options.ts";
 import type { Invocation } from "../cli/parse_args.ts";
 import { durationExpectation, parseDuration } from "./duration.ts";
-import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
+import { isSecretName, registerSecretsFromEnv } from "../redact.ts";
 
 /**
  * Resolved option values. Durations are in milliseconds; a `timeout` of

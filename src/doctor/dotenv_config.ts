@@ -10,7 +10,7 @@ import { envName, optionsOf } from "../cli/options.ts";
 import type { Config, Options } from "../config/resolve_options.ts";
 import { parseOptionValue } from "../config/resolve_options.ts";
 import { parseEnvFile } from "../config/env_file.ts";
-import { registerSecretsFromEnv } from "../config/redact.ts";
+import { registerSecretsFromEnv } from "../redact.ts";
 
 /** Options that cannot change once the command runs. */
 const TOO_LATE = new Set(["env-file", "log-format", "log-level", "log-prefix"]);

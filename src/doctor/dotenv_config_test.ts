@@ -1,6 +1,6 @@
 import { withDotenv } from "./dotenv_config.ts";
 import { loadConfig } from "../config/load_config.ts";
-import { clearSecrets, scrub } from "../config/redact.ts";
+import { clearSecrets, scrub } from "../redact.ts";
 import { ConfigError } from "../errors.ts";
 
 function assertEquals<T>(actual: T, expected: T, what: string): void {

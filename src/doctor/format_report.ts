@@ -5,8 +5,13 @@
  * secrets as a last line of defence.
  */
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import type { CheckLine, DoctorReport, LineStatus } from "./check_line.ts";
+
+/** True when text output may use colours: a terminal, and NO_COLOR unset or empty. */
+export function useColor(env: Readonly<Record<string, string>>): boolean {
+  return !env.NO_COLOR && Deno.stdout.isTerminal();
+}
 
 /** How the text table is drawn. */
 export interface TextOptions {

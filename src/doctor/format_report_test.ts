@@ -5,7 +5,7 @@ import {
   line,
   summarize,
 } from "./check_line.ts";
-import { clearSecrets, registerSecret } from "../config/redact.ts";
+import { clearSecrets, registerSecret } from "../redact.ts";
 
 function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);

@@ -11,7 +11,7 @@ import { postgresJsOptions } from "../checks/postgres_options.ts";
 import { raceAbort } from "../checks/connect.ts";
 import { reasonOf } from "../checks/check.ts";
 import { hostPort, type Target } from "../checks/target.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { type CheckLine, line } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
 import { boundedStep } from "./bounded_step.ts";

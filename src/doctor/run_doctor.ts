@@ -6,7 +6,7 @@
  * way no step foresaw.
  */
 import { formatDuration } from "../config/duration.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 import {
   type CheckLine,
   type Component,

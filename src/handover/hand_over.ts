@@ -6,13 +6,17 @@
  */
 import type { Options } from "../config/resolve_options.ts";
 import type { Log } from "../log/logger.ts";
-import { resolveCommand } from "./resolve_command.ts";
-import { canExec, type PreparedExec, prepareExec } from "./exec_app.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
+import {
+  canExec,
+  type PreparedExec,
+  prepareExec,
+} from "../process/exec_app.ts";
 import { superviseApp } from "./supervise_app.ts";
 import { startWatchdog } from "./watchdog.ts";
 import { parseTarget } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** What the hand-over needs besides the command. */
 export interface HandOverOptions {

@@ -2,8 +2,12 @@
 import { ConfigError } from "../errors.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { parseTarget } from "../checks/target.ts";
-import { resolveCommand } from "./resolve_command.ts";
-import { canExec, type PreparedExec, prepareExec } from "./exec_app.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
+import {
+  canExec,
+  type PreparedExec,
+  prepareExec,
+} from "../process/exec_app.ts";
 
 /**
  * Throws ConfigError for an empty app command or a malformed watchdog URL,

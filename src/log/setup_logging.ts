@@ -4,7 +4,7 @@
  * error (so nothing is lost on exit or exec) and scrubbed of secrets.
  */
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { writeStderr } from "./write_stderr.ts";
 import { clearStatusLine, configureStatusLine } from "./status_line.ts";
 

@@ -12,7 +12,7 @@ import {
   migrateCommand,
 } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
 import { runMigrations } from "./run_migrations.ts";
 import { LockTimeoutError, migrationLock } from "./migration_lock.ts";
 

@@ -10,8 +10,8 @@
  */
 import { hostPort, type Target } from "../checks/target.ts";
 import type { Log } from "../log/logger.ts";
-import { delay } from "../wait/delay.ts";
-import { scrub } from "../config/redact.ts";
+import { delay } from "../time/delay.ts";
+import { scrub } from "../redact.ts";
 import { connectPostgres } from "../checks/postgres_session.ts";
 import { LoginRefusedError } from "../checks/postgres_errors.ts";
 

@@ -5,11 +5,11 @@
 import type { Log } from "../log/logger.ts";
 import { backoffDelays } from "./backoff.ts";
 import { runChild } from "./run_child.ts";
-import { delay } from "../wait/delay.ts";
+import { delay } from "../time/delay.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Target } from "../checks/target.ts";
 import { createCheck } from "../checks/registry.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** Time limit of the readiness check after a failed attempt. */
 const READY_CHECK_MS = 5000;

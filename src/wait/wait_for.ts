@@ -12,8 +12,8 @@ import {
 import type { Log } from "../log/logger.ts";
 import { formatDuration } from "../config/duration.ts";
 import { pollInterval } from "./poll_schedule.ts";
-import { delay } from "./delay.ts";
-import { timeoutSignal } from "./timeout_signal.ts";
+import { delay } from "../time/delay.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** How one target's wait ended. */
 export interface TargetResult {
