@@ -35,12 +35,6 @@ export function compileFlags(): string[] {
   return compileTaskFlags().filter((w) => /^-(A$|-allow-|-deny-)/.test(w));
 }
 
-/** The modules the compile task embeds with `--include` (see src/lazy.ts). */
-export function compileIncludes(): string[] {
-  const flags = compileTaskFlags();
-  return flags.flatMap((w, i) => w === "--include" ? [flags[i + 1]] : []);
-}
-
 if (import.meta.main) {
   for (const target of TARGETS) {
     const output = outputFor(target);

@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
 import { amqpCheck, amqpFacts, parseAmqpUrl } from "../src/checks/amqp.ts";
-import { tcpCheck } from "../src/checks/tcp.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { checkOf } from "./_checks.ts";
 import { rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -76,8 +75,7 @@ async function assertPermanent(
 
 /** A TCP-only check of a port: what `nc -z` (or wait4x's TCP checker) reports. */
 function tcpOnly(port: number) {
-  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
-  return tcpCheck(target, {});
+  return checkOf(`tcp://127.0.0.1:${port}`);
 }
 
 /** Polls a check every `everyMs` until it passes; the times (ms since `t0`) of the first pass and of each failure reason. */
@@ -129,7 +127,7 @@ Deno.test({
         const t0 = performance.now();
         mq.start();
         const [tcp, amqp, opened] = await Promise.all([
-          firstPass(tcpOnly(mq.port), t0, giveUp),
+          firstPass(await tcpOnly(mq.port), t0, giveUp),
           firstPass(amqpCheck(parseAmqpUrl(mq.url(), "t")), t0, giveUp),
           firstPass(amqpCheck(parseAmqpUrl(login("app"), "t")), t0, giveUp),
         ]);

@@ -158,7 +158,8 @@ Deno.test("the import-graph check finds a cycle and names the imports that make 
 
 Deno.test("command handlers do not import one another (shared code lives in the step's folder)", () => {
   const offenders = [...readModules()].flatMap(([path, text]) =>
-    path.startsWith("commands/")
+    // commands/mod.ts is the table of commands; context.ts their interface.
+    path.startsWith("commands/") && path !== "commands/mod.ts"
       ? importsOf(path, text).filter((d) =>
         d.startsWith("commands/") && d !== "commands/context.ts"
       ).map((d) => `${path} imports ${d}`)

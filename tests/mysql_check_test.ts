@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
 import { mysqlCheck, mysqlFacts, parseMysqlUrl } from "../src/checks/mysql.ts";
-import { tcpCheck } from "../src/checks/tcp.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { checkOf } from "./_checks.ts";
 import { mariaDbMissing, startMariaDb } from "./_mariadb.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -70,9 +69,10 @@ async function assertPermanent(
 
 /** A TCP-only check of the same port, for contrast (what `nc -z` reports). */
 async function tcpReady(port: number): Promise<boolean> {
-  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
   try {
-    await tcpCheck(target, {}).check(AbortSignal.timeout(5000));
+    await (await checkOf(`tcp://127.0.0.1:${port}`)).check(
+      AbortSignal.timeout(5000),
+    );
     return true;
   } catch {
     return false;

@@ -16,15 +16,11 @@
  * as for `rediss://` is accepted too). Verification cannot be turned off.
  */
 import { type Check, type CheckOptions, PermanentError } from "./check.ts";
-import {
-  type EndpointUrl,
-  invalidTarget,
-  parseEndpointUrl,
-} from "./endpoint_url.ts";
+import { type EndpointUrl, parseEndpointUrl } from "./endpoint_url.ts";
 import { type AmqpEndpoint, amqpHandshake } from "./amqp_handshake.ts";
 import type { FieldValue } from "./amqp_frame.ts";
 import type { ServerFacts } from "./server_facts.ts";
-import { hostPort } from "./target.ts";
+import { hostPort, invalidTarget } from "./target.ts";
 
 /** The schemes of this kind. */
 export const AMQP_SCHEMES = ["amqp", "amqps"] as const;

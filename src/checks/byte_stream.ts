@@ -8,7 +8,8 @@
  */
 import { NotReadyError } from "./check.ts";
 import { connectAny, connectError, raceAbort } from "./connect.ts";
-import { abortedError, timedOut } from "./attempt_signal.ts";
+import { abortedError } from "./attempt_signal.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 
 /**
  * Decodes the next message at the start of `bytes`: `undefined` when more

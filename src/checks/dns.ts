@@ -10,7 +10,7 @@
  * There is no host:port: the name is the URL's host, the server an option.
  */
 import { type Check, type CheckOptions, NotReadyError } from "./check.ts";
-import { invalidTarget } from "./endpoint_url.ts";
+import { invalidTarget } from "./target.ts";
 import { redactUrl } from "../redact.ts";
 import { attemptSignal } from "./attempt_signal.ts";
 import {

@@ -19,11 +19,7 @@
  * unknown database are permanent.
  */
 import type { Check, CheckOptions } from "./check.ts";
-import {
-  type EndpointUrl,
-  invalidTarget,
-  parseEndpointUrl,
-} from "./endpoint_url.ts";
+import { type EndpointUrl, parseEndpointUrl } from "./endpoint_url.ts";
 import { readGreeting } from "./mysql_greeting.ts";
 import {
   CAPABILITY_SSL,
@@ -31,7 +27,7 @@ import {
   serverProduct,
 } from "./mysql_packet.ts";
 import type { ServerFacts } from "./server_facts.ts";
-import { hostPort } from "./target.ts";
+import { hostPort, invalidTarget } from "./target.ts";
 
 /** The schemes of this kind. */
 export const MYSQL_SCHEMES = ["mysql", "mariadb"] as const;

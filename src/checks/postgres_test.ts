@@ -8,13 +8,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { NotReadyError, PermanentError } from "./check.ts";
 import {
-  classifyLoginError,
   errorVerdict,
   parseFirstReply,
-  sslModeOf,
   startupMessage,
-} from "./postgres.ts";
-import { parseTarget } from "./target.ts";
+} from "./postgres_ping.ts";
+import { classifyLoginError } from "./postgres_errors.ts";
+import { sslModeOf } from "./postgres_options.ts";
+import { parsePostgresUrl as parseTarget } from "./postgres_url.ts";
 
 const WHERE = "db:5432";
 

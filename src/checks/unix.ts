@@ -17,7 +17,7 @@ import {
 } from "./check.ts";
 import { raceAbort } from "./connect.ts";
 import { abortedError, attemptSignal } from "./attempt_signal.ts";
-import { invalidTarget } from "./endpoint_url.ts";
+import { invalidTarget } from "./target.ts";
 import { redactUrl } from "../redact.ts";
 import type { ServerFacts } from "./server_facts.ts";
 

@@ -83,7 +83,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     commands: ["run", "wait"],
     help:
-      "Extra targets to wait for, space or comma separated (HOST:PORT, tcp://, postgres://, redis://, http://); wait: the targets when none is given",
+      "Extra targets to wait for, space or comma separated (HOST:PORT or URLs of the kinds 'preflight help' lists); wait: the targets when none is given",
   },
   {
     name: "no-db",

@@ -6,9 +6,9 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
-import { parseTarget } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
-// The default target is HTTP: loaded with this module, not one step later.
+import { createCheck, parseTarget } from "../checks/mod.ts";
+// The default target is HTTP: its kind is loaded with this module, not one
+// step later.
 import "../checks/http.ts";
 import { reasonOf } from "../checks/check.ts";
 import { timeoutSignal } from "../time/timeout_signal.ts";
@@ -82,7 +82,7 @@ async function probeOne(
   const started = performance.now();
   let id = text;
   try {
-    const target = parseTarget(text, source);
+    const target = await parseTarget(text, source);
     id = target.id;
     const check = await createCheck(target, { httpStatus });
     await check.check(signal);

@@ -5,7 +5,7 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
-import { parseTarget, type Target } from "../checks/target.ts";
+import { parseTarget, type Target } from "../checks/mod.ts";
 import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { log as getLog } from "../log/logger.ts";
 import { handOver } from "../handover/hand_over.ts";
@@ -16,14 +16,14 @@ import { validateHandOver } from "../handover/validate_hand_over.ts";
  * most likely the command, written without `--` (as `dockerize` takes it):
  * say so, with the line it meant.
  */
-export function parseTargets(
+export async function parseTargets(
   words: readonly string[],
   source = "target",
-): Target[] {
+): Promise<Target[]> {
   const targets: Target[] = [];
   for (const [i, word] of words.entries()) {
     try {
-      targets.push(parseTarget(word, source));
+      targets.push(await parseTarget(word, source));
     } catch (e) {
       if (
         i === 0 || source !== "target" || !(e instanceof ConfigError) ||
@@ -51,9 +51,9 @@ export const wait: CommandHandler = async (ctx) => {
   // The command line's targets; without any, --wait-for / PREFLIGHT_WAIT_FOR.
   const fromFlag = sources.waitFor.startsWith("--");
   const targets = [
-    ...parseTargets(positionals),
+    ...await parseTargets(positionals),
     ...(positionals.length === 0 || fromFlag
-      ? parseTargets(options.waitFor, sources.waitFor)
+      ? await parseTargets(options.waitFor, sources.waitFor)
       : []),
   ];
   if (targets.length === 0) {
@@ -63,7 +63,7 @@ export const wait: CommandHandler = async (ctx) => {
   }
   const prepared = commandArgv === undefined
     ? undefined
-    : validateHandOver(commandArgv, options, ctx.config.env);
+    : await validateHandOver(commandArgv, options, ctx.config.env);
   const log = getLog("wait");
   const ids = targets.map((t) => t.id).join(", ");
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });

@@ -6,7 +6,7 @@
  * are not followed, as in the readiness check, whose HTTP client it uses.
  */
 import { hostPort } from "../checks/target.ts";
-import { httpGet } from "../checks/http.ts";
+import { httpGet } from "../checks/http_get.ts";
 import { reasonOf } from "../checks/check.ts";
 import { formatDuration } from "../config/duration.ts";
 import { redactUrl, scrub } from "../redact.ts";

@@ -14,8 +14,7 @@ import {
 } from "../process/exec_app.ts";
 import { superviseApp } from "./supervise_app.ts";
 import { startWatchdog } from "./watchdog.ts";
-import { parseTarget } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
+import { createCheck, parseTarget } from "../checks/mod.ts";
 import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** What the hand-over needs besides the command. */
@@ -54,7 +53,7 @@ export async function handOver(
   let tripped = false;
   const watchdogDone = new AbortController();
   if (options.watchdog !== undefined) {
-    const target = parseTarget(options.watchdog, "--watchdog");
+    const target = await parseTarget(options.watchdog, "--watchdog");
     const check = await createCheck(target, { httpStatus: options.httpStatus });
     startWatchdog(async () => {
       const t = timeoutSignal(

@@ -1,7 +1,7 @@
 /** Checks the hand-over settings before anything runs. */
 import { ConfigError } from "../errors.ts";
 import type { Options } from "../config/resolve_options.ts";
-import { parseTarget } from "../checks/target.ts";
+import { parseTarget } from "../checks/mod.ts";
 import { resolveCommand } from "../process/resolve_command.ts";
 import {
   canExec,
@@ -17,18 +17,18 @@ import {
  * `handOver`'s `prepared`, so that little is left to do once the
  * dependencies are ready.
  */
-export function validateHandOver(
+export async function validateHandOver(
   argv: readonly string[],
   options: Options,
   env: Readonly<Record<string, string>>,
-): PreparedExec | undefined {
+): Promise<PreparedExec | undefined> {
   if (argv.length === 0 || argv[0] === "") {
     throw new ConfigError(
       "Missing command after '--': expected the program to hand over to, e.g. -- uvicorn app.main:app",
     );
   }
   if (options.watchdog !== undefined) {
-    const t = parseTarget(options.watchdog, "--watchdog");
+    const t = await parseTarget(options.watchdog, "--watchdog");
     if (t.scheme !== "http" && t.scheme !== "https") {
       throw new ConfigError(
         `Invalid --watchdog '${t.id}': expected an http:// or https:// URL`,

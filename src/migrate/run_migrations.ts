@@ -7,8 +7,7 @@ import { backoffDelays } from "./backoff.ts";
 import { runChild } from "./run_child.ts";
 import { delay } from "../time/delay.ts";
 import { formatDuration } from "../config/duration.ts";
-import type { Target } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
+import { createCheck, type Target } from "../checks/mod.ts";
 import { timeoutSignal } from "../time/timeout_signal.ts";
 
 /** Time limit of the readiness check after a failed attempt. */

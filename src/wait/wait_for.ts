@@ -64,6 +64,7 @@ async function waitOne(
   index: number,
   check: Check,
   deadline: AbortSignal,
+  cancelled: AbortSignal,
   started: number,
   endsAt: number,
   opts: WaitForOptions,
@@ -150,11 +151,12 @@ async function waitOne(
       break;
     }
   }
-  return result(wasCancelled(deadline) ? "cancelled" : "timeout");
-}
-
-function wasCancelled(deadline: AbortSignal): boolean {
-  return deadline.aborted && deadline.reason?.name === "AbortError";
+  // Cancelled only when that is what ended the wait, not the deadline.
+  return result(
+    cancelled.aborted && deadline.reason === cancelled.reason
+      ? "cancelled"
+      : "timeout",
+  );
 }
 
 /**
@@ -174,7 +176,15 @@ export async function waitFor(
   try {
     const results = await Promise.all(
       checks.map(async (c, i) => {
-        const r = await waitOne(i, c, signal, started, endsAt, opts);
+        const r = await waitOne(
+          i,
+          c,
+          signal,
+          cancel.signal,
+          started,
+          endsAt,
+          opts,
+        );
         opts.onDone?.(r, i);
         if (r.state === "failed" && opts.cancelOnFailure) cancel.abort();
         return r;
