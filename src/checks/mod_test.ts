@@ -64,7 +64,7 @@ Deno.test("parseTarget rejects malformed targets with a message naming the sourc
   const bad: [string, RegExp][] = [
     [
       "db",
-      /^Invalid SRC 'db': expected HOST:PORT or a tcp:\/\/, postgres:\/\/, .*https:\/\/ URL$/,
+      /^Invalid SRC 'db': expected HOST:PORT or a tcp:\/\/, postgres:\/\/, .* URL$/,
     ],
     [
       "postgress://db:5432",
