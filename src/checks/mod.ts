@@ -38,6 +38,7 @@ export const KINDS: readonly KindLine[] = [
   [["postgres", "postgresql"], () => import("./postgres.ts")],
   [["redis", "rediss"], () => import("./redis.ts")],
   [["http", "https"], () => import("./http.ts")],
+  [["mysql", "mariadb"], () => import("./mysql.ts")],
 ];
 
 /** The kind that reads a bare `HOST:PORT` (wait-for-it's form). */

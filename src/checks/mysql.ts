@@ -18,8 +18,9 @@
  * and runs `SELECT 1` (mysql_login.ts, with `mysql2`); access denied and an
  * unknown database are permanent.
  */
-import type { Check, CheckOptions } from "./check.ts";
+import type { Check } from "./check.ts";
 import { type EndpointUrl, parseEndpointUrl } from "./endpoint_url.ts";
+import type { TargetKind } from "./kind.ts";
 import { readGreeting } from "./mysql_greeting.ts";
 import {
   CAPABILITY_SSL,
@@ -29,11 +30,8 @@ import {
 import type { ServerFacts } from "./server_facts.ts";
 import { hostPort, invalidTarget } from "./target.ts";
 
-/** The schemes of this kind. */
-export const MYSQL_SCHEMES = ["mysql", "mariadb"] as const;
-
 /** The port a URL without one implies. */
-export const MYSQL_DEFAULT_PORT = 3306;
+const DEFAULT_PORT = 3306;
 
 /** The accepted form, for messages. */
 const FORM =
@@ -41,13 +39,10 @@ const FORM =
 
 /** A parsed `mysql://` or `mariadb://` URL. */
 export interface MysqlTarget extends EndpointUrl {
-  readonly scheme: (typeof MYSQL_SCHEMES)[number];
+  readonly scheme: "mysql" | "mariadb";
 }
 
-/**
- * What the check needs of a target: checks/target.ts' `Target` has all of
- * it, so a registry can pass one as it is.
- */
+/** What the check needs of a target. */
 export type MysqlEndpoint = Pick<
   EndpointUrl,
   "id" | "host" | "port" | "username" | "password" | "path"
@@ -60,9 +55,9 @@ export type MysqlEndpoint = Pick<
  * are ignored; TLS options are refused rather than ignored, since this check
  * does not use TLS and would send the password in clear.
  */
-export function parseMysqlUrl(text: string, source: string): MysqlTarget {
+function parseMysqlUrl(text: string, source: string): MysqlTarget {
   const target = parseEndpointUrl(text, source, {
-    defaultPorts: { mysql: MYSQL_DEFAULT_PORT, mariadb: MYSQL_DEFAULT_PORT },
+    defaultPorts: { mysql: DEFAULT_PORT, mariadb: DEFAULT_PORT },
     form: FORM,
     // SQLAlchemy names the driver: mysql+pymysql://, mariadb+mariadbconnector://.
     normalizeScheme: (s) => s.replace(/^(mysql|mariadb)\+[a-z0-9_]+$/, "$1"),
@@ -84,7 +79,7 @@ export function parseMysqlUrl(text: string, source: string): MysqlTarget {
 }
 
 /** How logs and reports name a target: "MySQL at db:3306" (credentials never shown). */
-export function describeMysqlTarget(
+function describeMysqlTarget(
   target: Pick<EndpointUrl, "host" | "port" | "username" | "path">,
 ): string {
   const as = target.username === undefined
@@ -99,10 +94,7 @@ export function describeMysqlTarget(
  * Builds a MySQL/MariaDB check: the greeting without a user, login and
  * `SELECT 1` with one (`mysql2`, imported on the first such attempt).
  */
-export function mysqlCheck(
-  target: MysqlEndpoint,
-  _options: CheckOptions = {},
-): Check {
+function mysqlCheck(target: MysqlEndpoint): Check {
   return {
     id: target.id,
     async check(signal) {
@@ -125,7 +117,7 @@ export function mysqlCheck(
  * credentials used): product and version, or the error it greets with.
  * Rejects as the user-less check does when it is not ready.
  */
-export async function mysqlFacts(
+async function mysqlFacts(
   target: MysqlEndpoint,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
@@ -153,3 +145,14 @@ export async function mysqlFacts(
     },
   };
 }
+
+/** The MySQL/MariaDB kind. */
+export const kind: TargetKind<MysqlTarget> = {
+  schemes: ["mysql", "mariadb"],
+  defaultPorts: { mysql: DEFAULT_PORT, mariadb: DEFAULT_PORT },
+  speaksProtocol: true,
+  parse: parseMysqlUrl,
+  check: mysqlCheck,
+  describe: describeMysqlTarget,
+  facts: mysqlFacts,
+};
