@@ -39,6 +39,7 @@ export const KINDS: readonly KindLine[] = [
   [["redis", "rediss"], () => import("./redis.ts")],
   [["http", "https"], () => import("./http.ts")],
   [["mysql", "mariadb"], () => import("./mysql.ts")],
+  [["amqp", "amqps"], () => import("./amqp.ts")],
 ];
 
 /** The kind that reads a bare `HOST:PORT` (wait-for-it's form). */
