@@ -40,6 +40,7 @@ export const KINDS: readonly KindLine[] = [
   [["http", "https"], () => import("./http.ts")],
   [["mysql", "mariadb"], () => import("./mysql.ts")],
   [["amqp", "amqps"], () => import("./amqp.ts")],
+  [["dns"], () => import("./dns.ts")],
 ];
 
 /** The kind that reads a bare `HOST:PORT` (wait-for-it's form). */
