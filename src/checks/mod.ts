@@ -41,6 +41,7 @@ export const KINDS: readonly KindLine[] = [
   [["mysql", "mariadb"], () => import("./mysql.ts")],
   [["amqp", "amqps"], () => import("./amqp.ts")],
   [["dns"], () => import("./dns.ts")],
+  [["unix"], () => import("./unix.ts")],
 ];
 
 /** The kind that reads a bare `HOST:PORT` (wait-for-it's form). */
