@@ -894,3 +894,34 @@ Deno.test("deno compile needs no module list: no --include in deno.json or the D
 Deno.test("src/commands/mod.ts has one line per command of the option table", () => {
   deepStrictEqual(Object.keys(HANDLERS).sort(), [...COMMANDS].sort());
 });
+
+Deno.test("every module of src/ is in src/main.ts's module graph (deno info), which deno compile embeds as it is", async () => {
+  // What deno compile embeds is the graph deno info shows: the static and
+  // the literal dynamic imports. A module outside it would be missing from
+  // the binary (or would be dead code).
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "src/main.ts"],
+    cwd: new URL(".", ROOT).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.code === 0, new TextDecoder().decode(out.stderr));
+  const graph = new Set(
+    (JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      modules: { specifier: string }[];
+    }).modules.map((m) => m.specifier),
+  );
+  const src = new URL("src/", ROOT);
+  const missing: string[] = [];
+  const walk = (dir: URL) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) walk(new URL(`${e.name}/`, dir));
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        const url = new URL(e.name, dir).href;
+        if (!graph.has(url)) missing.push(url.slice(src.href.length));
+      }
+    }
+  };
+  walk(src);
+  deepStrictEqual(missing, []);
+});
