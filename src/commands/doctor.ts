@@ -14,7 +14,7 @@ import { formatJson, formatText, useColor } from "../doctor/format_report.ts";
 /** Runs the diagnosis. */
 export const doctor: CommandHandler = async (ctx) => {
   const config = await withDotenv(ctx.config);
-  const plan = planDoctor(config, ctx.config.env);
+  const plan = await planDoctor(config, ctx.config.env);
   const report = await runDoctor(plan, ctx.signal);
   ctx.stdout(
     config.options.json

@@ -89,7 +89,7 @@ function consoleColumns(): number | undefined {
 export const restart: CommandHandler = async (ctx) => {
   // Validate everything (the doctor summary's configuration too) first.
   const config = await withDotenv(ctx.config);
-  const plan = planDoctor(config, ctx.config.env);
+  const plan = await planDoctor(config, ctx.config.env);
   const { options } = config;
   const service = config.positionals[0] ?? DEFAULT_SERVICE;
   const compose = plan.compose;

@@ -5,7 +5,7 @@
  * not a failed line.
  */
 import { ConfigError } from "../errors.ts";
-import { parseTargetOf } from "../checks/mod.ts";
+import { parseTarget, parseTargetOf, type Target } from "../checks/mod.ts";
 import { kind as http } from "../checks/http.ts";
 import type { HttpTarget } from "../checks/http_get.ts";
 import { pgAddress, type PostgresTarget } from "../checks/postgres_url.ts";
@@ -31,6 +31,8 @@ export interface DoctorPlan {
   readonly redis?: RedisTarget;
   readonly queues: readonly string[];
   readonly health: HttpTarget;
+  /** The targets of `--wait-for` / `PREFLIGHT_WAIT_FOR`, of any kind. */
+  readonly targets: readonly Target[];
   readonly compose: ComposeOptions;
   /** Time limit of each check, in ms (`--timeout`). */
   readonly timeoutMs: number;
@@ -53,10 +55,10 @@ export function defaultHealthUrl(
  * environment before `./.env` was merged, since Compose reads its project's
  * `.env` itself.
  */
-export function planDoctor(
+export async function planDoctor(
   config: Config,
   composeEnv: Readonly<Record<string, string>> = config.env,
-): DoctorPlan {
+): Promise<DoctorPlan> {
   const { options, env, sources } = config;
   const db = databaseTarget(env);
   // The servers of the database, at pg_isready's level: no credentials.
@@ -87,6 +89,10 @@ export function planDoctor(
     options.healthUrl ?? defaultHealthUrl(env),
     healthSource,
   );
+  const targets: Target[] = [];
+  for (const text of options.waitFor) {
+    targets.push(await parseTarget(text, sources.waitFor));
+  }
   for (const q of options.queue) {
     if (q.length > 200) {
       throw new ConfigError(
@@ -103,6 +109,7 @@ export function planDoctor(
     redis,
     queues: options.queue.length > 0 ? [...new Set(options.queue)] : ["celery"],
     health,
+    targets,
     compose: {
       files: options.file,
       projectDirectory: options.projectDirectory,

@@ -25,6 +25,7 @@ const NAMES: Record<CheckLine["component"], string> = {
   postgres: "PostgreSQL",
   redis: "Redis",
   app: "App",
+  target: "Target",
   compose: "Compose",
 };
 
