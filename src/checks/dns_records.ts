@@ -199,7 +199,7 @@ export function recordMatches(
 }
 
 /** A name in lower case without its final dot. */
-export function canonicalName(name: string): string {
+function canonicalName(name: string): string {
   return name.toLowerCase().replace(/\.$/, "");
 }
 

@@ -93,7 +93,7 @@ function headerEnd(bytes: Uint8Array): number {
 }
 
 /** Decodes a chunked body as far as it goes. */
-export function dechunk(bytes: Uint8Array): Uint8Array {
+function dechunk(bytes: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [];
   let pos = 0;
   while (pos < bytes.length) {

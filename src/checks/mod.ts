@@ -45,7 +45,7 @@ export const KINDS: readonly KindLine[] = [
 ];
 
 /** The kind that reads a bare `HOST:PORT` (wait-for-it's form). */
-export const BARE_SCHEME = "tcp";
+const BARE_SCHEME = "tcp";
 
 /** `HOST:PORT` without a scheme, as wait-for-it takes it (IPv6 in brackets). */
 const BARE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d+$/;
@@ -56,7 +56,7 @@ export function allSchemes(): string[] {
 }
 
 /** What a target may be, for messages: "HOST:PORT, tcp://, postgres://, ... URL". */
-export function acceptedTargets(): string {
+function acceptedTargets(): string {
   return `HOST:PORT or a ${allSchemes().map((s) => `${s}://`).join(", ")} URL`;
 }
 
@@ -70,7 +70,7 @@ function lineOf(scheme: string): KindLine | undefined {
 }
 
 /** The kind of a scheme (a target's `scheme`), loading its module. */
-export async function kindOf(scheme: string): Promise<TargetKind<Target>> {
+async function kindOf(scheme: string): Promise<TargetKind<Target>> {
   const line = lineOf(scheme);
   if (!line) throw new Error(`no kind of target reads '${scheme}://'`);
   return (await line[1]()).kind;

@@ -51,7 +51,7 @@ export type Greeting =
   };
 
 /** Largest first packet accepted: real greetings are about a hundred bytes. */
-export const MAX_GREETING = 16 * 1024;
+const MAX_GREETING = 16 * 1024;
 
 /** CLIENT_SSL: the server can switch to TLS. */
 export const CAPABILITY_SSL = 0x800;

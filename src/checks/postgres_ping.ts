@@ -16,7 +16,7 @@ import { pgAddress } from "./postgres_url.ts";
 import { CANNOT_CONNECT_NOW, serverMessage } from "./postgres_errors.ts";
 
 /** User name sent by the user-less probe; it shows up in the server log when the probe is rejected. */
-export const PROBE_USER = "preflight_probe";
+const PROBE_USER = "preflight_probe";
 
 /** Builds a protocol 3.0 StartupMessage with the given parameters. */
 export function startupMessage(params: Record<string, string>): Uint8Array {
