@@ -1,9 +1,10 @@
 /**
- * Configures logtape once per process: text lines with the `[entrypoint] `
- * prefix, or one JSON object per line, written synchronously to standard
- * error (so nothing is lost on exit or exec) and scrubbed of secrets.
+ * Where log records go, set once per process: text lines with the
+ * `[entrypoint] ` prefix, or one JSON object per line, written
+ * synchronously to standard error (so nothing is lost on exit or exec) and
+ * scrubbed of secrets.
  */
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { type Level, type LogRecord, routeLogs } from "./logger.ts";
 import { scrub } from "../redact.ts";
 import { writeStderr } from "./write_stderr.ts";
 import { clearStatusLine, configureStatusLine } from "./status_line.ts";
@@ -11,7 +12,7 @@ import { clearStatusLine, configureStatusLine } from "./status_line.ts";
 export { writeStderr };
 
 export type LogFormat = "text" | "json";
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = Level;
 
 export interface LoggingOptions {
   format: LogFormat;
@@ -37,14 +38,8 @@ const RESET = "\x1b[0m";
 function colorOf(record: LogRecord, msg: string): string | undefined {
   if (msg.startsWith("✓")) return GREEN;
   if (msg.startsWith("✗") || record.level === "error") return RED;
-  if (msg.startsWith("⚠️") || record.level === "warning") return YELLOW;
+  if (msg.startsWith("⚠️") || record.level === "warn") return YELLOW;
   return undefined;
-}
-
-function render(record: LogRecord): string {
-  return record.message.map((part) =>
-    typeof part === "string" ? part : String(part)
-  ).join("");
 }
 
 /** Formats one record as a line, without the newline. Exported for tests. */
@@ -52,7 +47,7 @@ export function formatRecord(
   record: LogRecord,
   opts: LoggingOptions,
 ): string | undefined {
-  const msg = render(record);
+  const msg = record.message;
   if (opts.format === "text") {
     if (!opts.color) return scrub(`${opts.prefix}${msg}`);
     const c = colorOf(record, msg);
@@ -60,28 +55,20 @@ export function formatRecord(
     return scrub(`${prefix}${c ? `${c}${msg}${RESET}` : msg}`);
   }
   // The banner rules frame the text log for the eye; they are not events.
-  if (record.properties.banner === true) return undefined;
-  const level = record.level === "warning" ? "warn" : record.level;
+  if (record.fields.banner === true) return undefined;
   const obj: Record<string, unknown> = {
     ts: new Date(record.timestamp).toISOString(),
-    level,
+    level: record.level,
     msg,
   };
-  for (const [k, v] of Object.entries(record.properties)) {
+  for (const [k, v] of Object.entries(record.fields)) {
     if (!(k in obj) && v !== undefined && k !== "banner") obj[k] = v;
   }
   return scrub(JSON.stringify(obj));
 }
 
-const levelMap = {
-  debug: "debug",
-  info: "info",
-  warn: "warning",
-  error: "error",
-} as const;
-
-/** Installs the sink for the `preflight` logger category. */
-export async function setupLogging(opts: LoggingOptions): Promise<void> {
+/** Routes every logger's records to standard error (or `opts.write`), formatted. */
+export function setupLogging(opts: LoggingOptions): Promise<void> {
   const write = opts.write ?? writeStderr;
   configureStatusLine({
     // Not with --log-level warn or error: quiet means quiet.
@@ -90,29 +77,22 @@ export async function setupLogging(opts: LoggingOptions): Promise<void> {
     color: opts.color,
     columns: opts.columns,
   });
-  await configure({
-    reset: true,
-    sinks: {
-      out: (record) => {
-        const line = formatRecord(record, opts);
-        if (line === undefined) return;
-        clearStatusLine();
-        write(line + "\n");
-      },
-    },
-    loggers: [
-      {
-        category: ["preflight"],
-        sinks: ["out"],
-        lowestLevel: levelMap[opts.level],
-      },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
-    ],
-  });
+  routeLogs((record) => {
+    const line = formatRecord(record, opts);
+    if (line === undefined) return;
+    clearStatusLine();
+    write(line + "\n");
+  }, opts.level);
+  return Promise.resolve();
 }
 
-/** Flushes and removes the sinks; call before exec or exit. */
-export async function flushLogs(): Promise<void> {
+/**
+ * Ends logging; call before exec or exit. Lines are written as they are
+ * logged, so there is nothing left to flush: this clears the status line
+ * and stops routing.
+ */
+export function flushLogs(): Promise<void> {
   clearStatusLine();
-  await reset();
+  routeLogs(undefined);
+  return Promise.resolve();
 }

@@ -134,7 +134,8 @@ export async function waitStep(
     });
     return finish(results);
   } finally {
-    clearInterval(ticker);
+    // Not without a ticker: the first call into the timers costs several ms.
+    if (ticker !== undefined) clearInterval(ticker);
     clearStatusLine();
   }
 
