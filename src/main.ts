@@ -84,6 +84,13 @@ async function main(): Promise<number> {
     const early = isCommand(first)
       ? COMMANDS[first]().catch(() => undefined)
       : undefined;
+    // And the logging module, for the commands that log.
+    const quiet = (name: string) =>
+      name === "probe" || name === "help" || name === "version";
+    const logModule = quiet(first)
+      ? undefined
+      : import("./log/setup_logging.ts");
+    logModule?.catch(() => {});
     const { loadConfig } = await import("./config/load_config.ts");
     // The environment as inherited, variables that are not UTF-8 included
     // (process/raw_process.ts); probe never hands over.
@@ -94,9 +101,10 @@ async function main(): Promise<number> {
     command = config.command;
     const wantsHelp = config.options.help && command !== "help";
     if (wantsHelp) command = "help";
-    // probe stays silent and light: no logging library.
-    if (command !== "probe" && command !== "help" && command !== "version") {
-      const { setupLogging } = await import("./log/setup_logging.ts");
+    // probe stays silent and light: no logging.
+    if (!quiet(command)) {
+      const { setupLogging } = await (logModule ??
+        import("./log/setup_logging.ts"));
       // On a terminal: colours (unless NO_COLOR) and a live waiting line.
       const terminal = Deno.stderr.isTerminal();
       await setupLogging({

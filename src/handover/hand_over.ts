@@ -12,8 +12,6 @@ import {
   type PreparedExec,
   prepareExec,
 } from "../process/exec_app.ts";
-import { superviseApp } from "./supervise_app.ts";
-import { startWatchdog } from "./watchdog.ts";
 import { createCheck, parseTarget } from "../checks/mod.ts";
 import { timeoutSignal } from "../time/timeout_signal.ts";
 
@@ -49,6 +47,11 @@ export async function handOver(
   }
   resolveCommand(argv[0], env);
   if (ho.signal.aborted) throw ho.signal.reason;
+  // Loaded only here: the exec hand-over, the default, never needs them.
+  const [{ superviseApp }, { startWatchdog }] = await Promise.all([
+    import("./supervise_app.ts"),
+    import("./watchdog.ts"),
+  ]);
   const stopApp = new AbortController();
   let tripped = false;
   const watchdogDone = new AbortController();
