@@ -45,7 +45,9 @@ RUN ["deno", "compile", "--frozen", "-A", "--output", "/out/usr/local/bin/prefli
 # ---------------------------------------------------------------------------
 FROM deno-deps AS preflight-source
 # Only what preflight runs: its sources, and a Deno cache holding exactly the
-# modules of src/ and their npm packages.
+# modules of src/ and their npm packages. The launcher's
+# --unstable-lazy-dynamic-imports loads each command and kind of target when
+# it is first used, as the binary does (scripts/compile_all.ts).
 ENV DENO_DIR=/out/opt/preflight/deno-dir
 RUN mkdir -p /out/opt/preflight /out/usr/local/bin \
  && cp -r deno.json deno.lock src /out/opt/preflight/ \
@@ -53,7 +55,7 @@ RUN mkdir -p /out/opt/preflight /out/usr/local/bin \
  && deno cache --frozen $(find src -name '*.ts' | sort) \
  && cp "$(command -v deno)" /out/usr/local/bin/deno \
  && printf '%s\n' '#!/bin/sh' \
-    'exec env DENO_DIR=/opt/preflight/deno-dir DENO_NO_UPDATE_CHECK=1 deno run --frozen --cached-only --no-prompt -A --config /opt/preflight/deno.json /opt/preflight/src/main.ts "$@"' \
+    'exec env DENO_DIR=/opt/preflight/deno-dir DENO_NO_UPDATE_CHECK=1 deno run --frozen --cached-only --no-prompt -A --unstable-lazy-dynamic-imports --config /opt/preflight/deno.json /opt/preflight/src/main.ts "$@"' \
     >/out/usr/local/bin/preflight \
  && chmod 755 /out/usr/local/bin/preflight \
  && chmod -R a+rX /out

@@ -9,7 +9,7 @@ import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseYamlDocuments, type Yaml } from "./_yaml.ts";
 import { COMMANDS as HANDLERS } from "../src/commands/mod.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { compileFlags } from "../scripts/compile_all.ts";
+import { compileFlags, LAZY_IMPORTS_FLAG } from "../scripts/compile_all.ts";
 
 /** The compile task's permission flags, which the source form's `deno run` takes. */
 const COMPILE_PERMISSIONS = compileFlags();
@@ -240,6 +240,10 @@ const dockerfileChecks: Record<string, Check> = {
         return `launcher lacks the compile flag ${flag}`;
       }
     }
+    // Else every start loads every command's and kind's module first.
+    if (!words.includes(LAZY_IMPORTS_FLAG)) {
+      return `launcher lacks ${LAZY_IMPORTS_FLAG}`;
+    }
     return /src\/main\.ts "\$@"$/.test(launcher)
       ? undefined
       : `launcher does not run src/main.ts with the arguments: '${launcher}'`;
@@ -402,7 +406,7 @@ const DOCKERFILE_NAMES: Record<string, string> = {
   binaryCopiedFromBuild:
     "Dockerfile copies the compiled binary from the build stage to /usr/local/bin/preflight",
   sourceFormSamePath:
-    "Dockerfile source form puts a launcher running deno run with the compile flags at the same path",
+    "Dockerfile source form puts a launcher running deno run with the compile flags and lazily loaded imports at the same path",
   carrierHoldsOnlyPreflight:
     "Dockerfile carrier stage is FROM scratch holding only /preflight",
   entrypointExecRun:
