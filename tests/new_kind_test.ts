@@ -26,6 +26,7 @@ type EchoTarget = Target & { host: string; port: number; says: string };
 export const kind: TargetKind<EchoTarget> = {
   schemes: ["echo"],
   defaultPorts: { echo: 7 },
+  reference: [["\`echo://HOST[:PORT]?says=WORD\`", "the server's first line is WORD"]],
   parse(text, source) {
     const t = parseEndpointUrl(text, source, {
       defaultPorts: { echo: 7 },

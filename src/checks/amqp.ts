@@ -213,6 +213,16 @@ export const kind: TargetKind<AmqpTarget> = {
   schemes: ["amqp", "amqps"],
   defaultPorts: DEFAULT_PORTS,
   speaksProtocol: true,
+  reference: [
+    [
+      "`amqp://HOST[:PORT]`, `amqps://` (no user)",
+      "the AMQP 0-9-1 protocol header is answered by `Connection.Start`",
+    ],
+    [
+      "`amqp://USER:PASS@HOST[:PORT][/VHOST]`, `amqps://`",
+      "the connection opens on the virtual host (default `/`, `%2F` in the path) and closes cleanly; 403 `ACCESS_REFUSED` and 530 `NOT_ALLOWED` are permanent; `amqps://...?cacertfile=PATH` adds a CA",
+    ],
+  ],
   parse: parseAmqpUrl,
   check: amqpCheck,
   describe: describeAmqpTarget,

@@ -249,6 +249,10 @@ async function dnsFacts(
 export const kind: TargetKind<DnsTarget> = {
   schemes: ["dns"],
   defaultPorts: {},
+  reference: [[
+    "`dns://NAME[?type=A\\|AAAA\\|CNAME\\|SRV\\|TXT][&value=V][&server=IP[:PORT]]`",
+    "the name resolves, to `value` when given (any one record); without `type` any address, without `server` the system's resolver; a missing name or another value is waited out, never permanent",
+  ]],
   parse: parseDnsUrl,
   check: dnsCheck,
   describe: describeDnsTarget,

@@ -22,6 +22,10 @@ const DEFAULT_PORTS = { http: 80, https: 443 };
 export const kind: TargetKind<HttpTarget> = {
   schemes: ["http", "https"],
   defaultPorts: DEFAULT_PORTS,
+  reference: [[
+    "`http://...`, `https://...`",
+    "`GET` answers 2xx, or one of `--http-status`; redirects are not followed; a private CA: `DENO_CERT=ca.pem`",
+  ]],
   parse: (text, source) =>
     parseEndpointUrl(text, source, {
       defaultPorts: DEFAULT_PORTS,

@@ -29,6 +29,12 @@ export interface TargetKind<T extends Target = Target> {
    */
   readonly speaksProtocol?: boolean;
   /**
+   * Its rows of the reference's target table (docs/reference.md, generated
+   * by scripts/reference.ts): each a form of URL and when it is ready, in
+   * Markdown.
+   */
+  readonly reference: readonly (readonly [target: string, readyWhen: string])[];
+  /**
    * Parses and validates a URL of one of its schemes, its own options
    * included; `source` names where the text came from ("DATABASE_URL",
    * "target 2"). Throws a ConfigError "Invalid SOURCE 'ID': WHY" (see

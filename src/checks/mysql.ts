@@ -151,6 +151,16 @@ export const kind: TargetKind<MysqlTarget> = {
   schemes: ["mysql", "mariadb"],
   defaultPorts: { mysql: DEFAULT_PORT, mariadb: DEFAULT_PORT },
   speaksProtocol: true,
+  reference: [
+    [
+      "`mysql://HOST[:PORT]`, `mariadb://` (no user)",
+      'the server\'s initial handshake arrives: "too many connections" and "host not allowed" instead mean up, "shutdown in progress" and silence while it initialises are not ready',
+    ],
+    [
+      "`mysql://USER[:PASS]@HOST[:PORT][/DB]`, `mariadb://`, `mysql+DRIVER://`",
+      "login succeeds and `SELECT 1` returns; access denied and an unknown database are permanent; TLS options are refused (the check does not use TLS)",
+    ],
+  ],
   parse: parseMysqlUrl,
   check: mysqlCheck,
   describe: describeMysqlTarget,

@@ -38,6 +38,16 @@ export const kind: TargetKind<PostgresTarget> = {
   schemes: ["postgres", "postgresql"],
   defaultPorts: { postgres: 5432, postgresql: 5432 },
   speaksProtocol: true,
+  reference: [
+    [
+      "`postgres://HOST:PORT` (no user)",
+      'the server answers a startup packet as accepting connections (`pg_isready`): "starting up" (57P03) is not ready; an authentication demand means up',
+    ],
+    [
+      "`postgres://USER[:PASS]@HOST:PORT/DB[?sslmode=...]`, `postgresql://`, `postgresql+DRIVER://`",
+      "login succeeds and `SELECT 1` returns; `sslmode` = `disable`, `allow`, `prefer` (default), `require`, `verify-ca`, `verify-full`; `sslrootcert=PATH` or `system`; `target_session_attrs`; host lists and Unix-socket directories as libpq reads them",
+    ],
+  ],
   parse: parsePostgresUrl,
   check(target) {
     // Built once, with the check, rather than on each attempt.

@@ -19,6 +19,10 @@ export const kind: TargetKind<RedisTarget> = {
   schemes: ["redis", "rediss"],
   defaultPorts: DEFAULT_PORTS,
   speaksProtocol: true,
+  reference: [[
+    "`redis://[USER:PASS@]HOST:PORT[/N]`, `rediss://`",
+    "`AUTH` (when given), `SELECT N` and `PING` succeed; `LOADING`, `BUSY`, `MASTERDOWN` are not ready; `rediss://...?cacert=PATH` adds a CA",
+  ]],
   parse(text, source) {
     const target = parseEndpointUrl(text, source, {
       defaultPorts: DEFAULT_PORTS,

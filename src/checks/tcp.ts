@@ -15,6 +15,10 @@ export type TcpTarget = EndpointUrl;
 export const kind: TargetKind<TcpTarget> = {
   schemes: ["tcp"],
   defaultPorts: {},
+  reference: [[
+    "`HOST:PORT`, `tcp://HOST:PORT`",
+    "a TCP connection is established",
+  ]],
   parse(text, source) {
     const target = parseEndpointUrl(text, source, {
       defaultPorts: { tcp: undefined },

@@ -193,6 +193,10 @@ async function unixFacts(
 export const kind: TargetKind<UnixTarget> = {
   schemes: ["unix"],
   defaultPorts: {},
+  reference: [[
+    "`unix:///path/to.sock`",
+    "a connection to the socket is accepted; no socket yet is not ready; a path that is not a socket, or permission denied, is permanent",
+  ]],
   parse: parseUnixUrl,
   check: unixCheck,
   describe: describeUnixTarget,
