@@ -176,3 +176,28 @@ Deno.test("a module named _internal.ts is imported only from its own folder", ()
   );
   assert.deepEqual(offenders, []);
 });
+
+/** The folders and base modules in the order docs/architecture.md lists them, top first. */
+function documentedOrder(): string[] {
+  const doc = Deno.readTextFileSync(
+    new URL("../docs/architecture.md", import.meta.url),
+  );
+  const section = doc.split("\n## The folders\n")[1]?.split("\n## ")[0] ?? "";
+  return section.split("\n").flatMap((line) => {
+    const m = /^\|\s*`([^`]+)`\s*\|/.exec(line);
+    return m ? [m[1].replace(/\/$/, "")] : [];
+  });
+}
+
+Deno.test("every import points down the order of docs/architecture.md's folder table, which lists every folder", () => {
+  const order = documentedOrder();
+  const graph = folderGraph(readModules());
+  const missing = [...graph.keys()].filter((n) => !order.includes(n));
+  assert.deepEqual(missing, [], "folders missing from docs/architecture.md");
+  const upwards = [...graph].flatMap(([from, edges]) =>
+    edges.filter((e) => order.indexOf(e.to) < order.indexOf(from)).map((e) =>
+      `${from} → ${e.to}: ${e.because}`
+    )
+  );
+  assert.deepEqual(upwards, [], "imports going up the documented order");
+});
