@@ -81,8 +81,12 @@ export class MigrationError extends Error {
 /** A command could not be started: 127 not found, 126 not executable. */
 export class SpawnError extends Error {
   override name = "SpawnError";
-  constructor(message: string, readonly code: 126 | 127) {
-    super(message);
+  constructor(
+    message: string,
+    readonly code: 126 | 127,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 

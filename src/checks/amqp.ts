@@ -126,6 +126,7 @@ async function readCa(
       `Cannot read the CA file '${file}' of ${target.id}: ${
         (e as Error).message
       }`,
+      { cause: e },
     );
   }
 }

@@ -245,6 +245,7 @@ export async function httpGet(
         `no HTTP response from ${where} (${
           timedOut(signal) ? "timed out" : "aborted"
         })`,
+        { cause: e },
       );
     }
     throw hideSecrets(connectError(e, where), target.password);

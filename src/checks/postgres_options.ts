@@ -92,6 +92,7 @@ function readPem(target: PostgresTarget, param: string): string | undefined {
       `Cannot read ${param} '${path}' for ${target.id}: ${
         (e as Error).message.split("\n")[0]
       }`,
+      { cause: e },
     );
   }
 }

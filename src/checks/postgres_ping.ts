@@ -151,7 +151,9 @@ async function connectTo(
   } catch (e) {
     // No socket file yet: the server has not started (or not created it).
     if (e instanceof Deno.errors.NotFound) {
-      throw new NotReadyError(`no socket ${path} (server not started)`);
+      throw new NotReadyError(`no socket ${path} (server not started)`, {
+        cause: e,
+      });
     }
     throw connectError(e, path);
   }
@@ -259,6 +261,7 @@ async function readReply(
       if ((e as Error)?.name === "ConnectionReset") {
         throw new NotReadyError(
           `connection reset by ${where} before the server answered`,
+          { cause: e },
         );
       }
       throw connectError(e, where);

@@ -71,7 +71,7 @@ class AttemptError extends Error {
     /** The server answered the SSLRequest with 'S': the session was TLS. */
     readonly tls: boolean,
   ) {
-    super("login attempt failed");
+    super("login attempt failed", { cause: failure });
   }
 }
 

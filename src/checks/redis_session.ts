@@ -103,6 +103,7 @@ async function readCa(target: RedisTarget): Promise<string[] | undefined> {
       `Cannot read the CA file '${file}' given by cacert in ${target.id}: ${
         (e as Error).message
       }`,
+      { cause: e },
     );
   }
 }

@@ -247,6 +247,7 @@ export class RespConnection {
       if (opts.signal.aborted) {
         throw new NotReadyError(
           `TLS handshake with ${where} did not complete in time (is TLS enabled on that port?)`,
+          { cause: e },
         );
       }
       throw connectError(e, where);
@@ -290,11 +291,13 @@ export class RespConnection {
           `no reply from ${this.where} to ${String(args[0]).toUpperCase()} (${
             timedOut(signal) ? "timed out" : "aborted"
           })`,
+          { cause: e },
         );
       }
       if (e instanceof RespProtocolError) {
         throw new NotReadyError(
           `unexpected reply from ${this.where}, not a Redis server? (${e.message})`,
+          { cause: e },
         );
       }
       throw connectError(e, this.where);

@@ -102,6 +102,7 @@ export const restart: CommandHandler = async (ctx) => {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw new ToolMissingError(
       `docker compose is not available: ${message(e)}`,
+      { cause: e },
     );
   }
 

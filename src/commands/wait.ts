@@ -39,6 +39,7 @@ export async function parseTargets(
       ].join(" ");
       throw new ConfigError(
         `Invalid target '${word}': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
+        { cause: e },
       );
     }
   }

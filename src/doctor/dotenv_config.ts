@@ -40,6 +40,7 @@ export async function withDotenv(
       `Cannot read env file '${path}': ${
         (e as Error).message.replace(/\s*\(os error \d+\).*$/s, "")
       }`,
+      { cause: e },
     );
   }
   const file = parseEnvFile(text, path);

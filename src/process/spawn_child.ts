@@ -143,6 +143,7 @@ function spawnDeno(
     throw new SpawnError(
       `Cannot run '${argv[0]}': ${(e as Error).message}`,
       e instanceof Deno.errors.NotFound ? 127 : 126,
+      { cause: e },
     );
   }
   // Deno reports 128+N for a child killed by signal N, as a shell does.
