@@ -3,12 +3,15 @@
  * libpq would (postgres_session.ts: sslmode fallbacks, host lists, socket
  * directories) and judge the session by target_session_attrs.
  *
- * Each attempt first asks the server, with the cheap startup packet of the
- * user-less check (postgres_ping.ts), whether it accepts connections, and
- * logs in only once it says so: while the server starts, an attempt is one
- * small exchange instead of a client's whole connection, and the login
- * starts the moment the server is ready, with postgres.js already loaded.
- * Readiness is still the login: the ping alone never makes it ready.
+ * The first attempt logs in at once: the server is usually up already, and
+ * that attempt also brings the client's code in (loaded and run once, a
+ * first login costs twice a later one). Every later attempt first asks the
+ * server, with the cheap startup packet of the user-less check
+ * (postgres_ping.ts), whether it accepts connections, and logs in only once
+ * it says so: while the server starts, an attempt is one small exchange
+ * instead of a client's whole connection, and the login starts the moment
+ * the server is ready. Readiness is still the login: the ping alone never
+ * makes it ready.
  */
 import { NotReadyError } from "./check.ts";
 import { attemptSignal } from "./attempt_signal.ts";
@@ -42,14 +45,11 @@ export function loginAttempt(
 ): (ep: Endpoint, signal: AbortSignal) => Promise<void> {
   const startup = loginStartup(target);
   const attrs = sessionAttrsOf(target);
-  let loading: Promise<unknown> | undefined;
+  const tried = new Set<Endpoint>();
   return async (ep, outer) => {
-    // Loaded while the server starts, not once it is ready.
-    loading ??= Promise.all([import("postgres"), import("node:net")]).catch(
-      () => {},
-    );
     const signal = attemptSignal(outer);
-    await ping(ep, startup, signal);
+    if (tried.has(ep)) await ping(ep, startup, signal);
+    else tried.add(ep);
     const session = await openSession(target, ep, signal, {
       applicationName: "preflight",
     });
