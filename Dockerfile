@@ -38,14 +38,16 @@ COPY src/ ./src/
 # ---------------------------------------------------------------------------
 FROM deno-deps AS preflight-binary
 # Same flags as the compile task, written out so the image does not depend on
-# where the task puts its output. The --include modules are imported by a
-# computed specifier (src/lazy.ts), which deno compile cannot see by itself.
-RUN ["deno", "compile", "--frozen", "-A", "--include", "src/commands/run.ts", "--include", "src/commands/wait.ts", "--include", "src/commands/migrate.ts", "--include", "src/commands/probe.ts", "--include", "src/commands/doctor.ts", "--include", "src/commands/restart.ts", "--include", "src/commands/version.ts", "--include", "src/commands/help.ts", "--include", "src/config/load_config.ts", "--include", "src/config/redact.ts", "--include", "src/log/setup_logging.ts", "--include", "src/log/logger.ts", "--include", "src/checks/tcp.ts", "--include", "src/checks/postgres.ts", "--include", "src/checks/redis.ts", "--include", "src/checks/http.ts", "--output", "/out/usr/local/bin/preflight", "src/main.ts"]
+# where the task puts its output. Every module is imported with a literal
+# specifier, which deno compile embeds by itself.
+RUN ["deno", "compile", "--frozen", "-A", "--output", "/out/usr/local/bin/preflight", "src/main.ts"]
 
 # ---------------------------------------------------------------------------
 FROM deno-deps AS preflight-source
 # Only what preflight runs: its sources, and a Deno cache holding exactly the
-# modules of src/ (lazily imported ones included) and their npm packages.
+# modules of src/ and their npm packages. The launcher's
+# --unstable-lazy-dynamic-imports loads each command and kind of target when
+# it is first used, as the binary does (scripts/compile_all.ts).
 ENV DENO_DIR=/out/opt/preflight/deno-dir
 RUN mkdir -p /out/opt/preflight /out/usr/local/bin \
  && cp -r deno.json deno.lock src /out/opt/preflight/ \
@@ -53,7 +55,7 @@ RUN mkdir -p /out/opt/preflight /out/usr/local/bin \
  && deno cache --frozen $(find src -name '*.ts' | sort) \
  && cp "$(command -v deno)" /out/usr/local/bin/deno \
  && printf '%s\n' '#!/bin/sh' \
-    'exec env DENO_DIR=/opt/preflight/deno-dir DENO_NO_UPDATE_CHECK=1 deno run --frozen --cached-only --no-prompt -A --config /opt/preflight/deno.json /opt/preflight/src/main.ts "$@"' \
+    'exec env DENO_DIR=/opt/preflight/deno-dir DENO_NO_UPDATE_CHECK=1 deno run --frozen --cached-only --no-prompt -A --unstable-lazy-dynamic-imports --config /opt/preflight/deno.json /opt/preflight/src/main.ts "$@"' \
     >/out/usr/local/bin/preflight \
  && chmod 755 /out/usr/local/bin/preflight \
  && chmod -R a+rX /out

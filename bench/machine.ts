@@ -1,6 +1,5 @@
 /** What the benchmarks ran on: the machine and every tool's version. */
-import { preflightArgv } from "../tests/_cli.ts";
-import { textOf } from "./proc.ts";
+import { preflightRun, textOf } from "./proc.ts";
 
 /** The host. */
 export interface Machine {
@@ -59,7 +58,7 @@ export async function versions(
     ["deno", firstLine(await textOf([Deno.execPath(), "--version"]))],
     [
       "preflight",
-      `${firstLine(await textOf([...preflightArgv(), "version"]))}, commit ${
+      `${firstLine(await textOf([...preflightRun(), "version"]))}, commit ${
         git || "unknown"
       } (run as \`deno run\`, not compiled)`,
     ],

@@ -3,8 +3,7 @@
  * preflight stays as the parent) versus the exec hand-over (the process image
  * is replaced, so only the app is left, with preflight's PID).
  */
-import { preflightArgv } from "../tests/_cli.ts";
-import { cleanEnv, sleep } from "./proc.ts";
+import { cleanEnv, preflightRun, sleep } from "./proc.ts";
 
 /** VmRSS and VmHWM of a process, KiB. */
 export interface Rss {
@@ -70,9 +69,9 @@ async function until<T>(
  * stops it with SIGTERM.
  */
 export async function memorySample(supervise: boolean): Promise<MemorySample> {
-  const child = new Deno.Command(preflightArgv()[0], {
+  const child = new Deno.Command(preflightRun()[0], {
     args: [
-      ...preflightArgv().slice(1),
+      ...preflightRun().slice(1),
       "run",
       "--no-wait",
       "--no-migrate",

@@ -1,4 +1,23 @@
 /** Child processes for the benchmarks: one clean environment, hard time limits. */
+import { MAIN } from "../tests/_cli.ts";
+import { compileFlags, LAZY_IMPORTS_FLAG } from "../scripts/compile_all.ts";
+
+/**
+ * preflight as the Dockerfile's source form runs it, and as every
+ * preflight figure is measured: `deno run` with the compile task's flags
+ * and lazily loaded dynamic imports (scripts/compile_all.ts).
+ */
+export function preflightRun(): string[] {
+  return [Deno.execPath(), "run", ...compileFlags(), LAZY_IMPORTS_FLAG, MAIN];
+}
+
+/** How the report shows {@linkcode preflightRun}. */
+export const PREFLIGHT_DISPLAY = `deno run -A ${LAZY_IMPORTS_FLAG} src/main.ts`;
+
+/** The same without lazy loading: `deno run` loads the whole module graph before main.ts starts. */
+export function preflightRunEager(): string[] {
+  return [Deno.execPath(), "run", ...compileFlags(), MAIN];
+}
 
 /** What a finished child produced. */
 export interface Finished {

@@ -10,9 +10,14 @@
  * connections" line (both CLOCK_REALTIME, the log in milliseconds).
  */
 import { freePort, startPostgres } from "../tests/_servers.ts";
-import { preflightArgv } from "../tests/_cli.ts";
 import { connectionTimes, readyTimes, tuneLogging } from "./pg_log.ts";
-import { type Finished, parseEpoch, runCapture, sleep } from "./proc.ts";
+import {
+  type Finished,
+  parseEpoch,
+  preflightRun,
+  runCapture,
+  sleep,
+} from "./proc.ts";
 import { maxInWindow } from "./stats.ts";
 import type { Waiter } from "./waiters.ts";
 
@@ -170,7 +175,7 @@ async function straceRate(
       "-ttt",
       "-o",
       file,
-      ...preflightArgv(),
+      ...preflightRun(),
       "wait",
       `postgres://127.0.0.1:${port}`,
       "--timeout",

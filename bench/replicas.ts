@@ -6,9 +6,14 @@
  * started and how many migration attempts failed, with and without the lock.
  */
 import { startPostgres } from "../tests/_servers.ts";
-import { preflightArgv } from "../tests/_cli.ts";
 import { readyTimes, tuneLogging } from "./pg_log.ts";
-import { cleanEnv, parseEpoch, runCapture } from "./proc.ts";
+import {
+  cleanEnv,
+  parseEpoch,
+  PREFLIGHT_DISPLAY,
+  preflightRun,
+  runCapture,
+} from "./proc.ts";
 import { STAMP } from "./readiness.ts";
 
 const BACKEND = new URL("../examples/backend", import.meta.url).pathname;
@@ -34,7 +39,7 @@ export interface ReplicaRound {
 
 /** The exact command line of one replica, for the report. */
 export function replicaDisplay(lock: boolean): string {
-  return `deno run -A src/main.ts run${
+  return `${PREFLIGHT_DISPLAY} run${
     lock ? "" : " --no-migrate-lock"
   } -- date +%s.%N   (cwd examples/backend; DB_HOST, DB_PORT, POSTGRES_USER/PASSWORD/DB set)`;
 }
@@ -59,7 +64,7 @@ export async function replicaRound(lock: boolean): Promise<ReplicaRound> {
       PYTHONDONTWRITEBYTECODE: "1",
     });
     const argv = [
-      ...preflightArgv(),
+      ...preflightRun(),
       "run",
       ...(lock ? [] : ["--no-migrate-lock"]),
       "--",

@@ -3,8 +3,14 @@
  * Debian's `wait-for-it` and npm's `wait-on`. Each waits for one TCP port
  * (preflight for a PostgreSQL target) and then runs a command.
  */
-import { preflightArgv } from "../tests/_cli.ts";
-import { cleanEnv, runCapture, shJoin, shQuote } from "./proc.ts";
+import {
+  cleanEnv,
+  PREFLIGHT_DISPLAY,
+  preflightRun,
+  runCapture,
+  shJoin,
+  shQuote,
+} from "./proc.ts";
 
 /** One waiting tool. */
 export interface Waiter {
@@ -23,29 +29,33 @@ export interface Waiter {
 const PROJECT = new URL("..", import.meta.url).pathname;
 
 /**
- * `deno run -A src/main.ts wait [--log-format json] TARGET -- CMD`, target
- * built by `scheme`. JSON logs carry a timestamp, which splits the latency
+ * `preflight wait [--log-format json] TARGET -- CMD` (as {@linkcode preflightRun}
+ * runs it), target built by `scheme`; with `login`, a user and password. JSON logs carry a timestamp, which splits the latency
  * into detection and hand-over.
  */
 export function preflightWaiter(
   scheme: "postgres" | "tcp",
   jsonLog = false,
+  login = false,
 ): Waiter {
   const log = jsonLog ? ["--log-format", "json"] : [];
+  // The test clusters trust every login: the password is not checked.
+  const user = login ? "postgres:secret@" : "";
+  const db = login ? "/postgres" : "";
   return {
-    name: "preflight",
+    name: login ? "preflight (login)" : "preflight",
     argv: (port, cmd) => [
-      ...preflightArgv(),
+      ...preflightRun(),
       "wait",
       ...log,
-      `${scheme}://127.0.0.1:${port}`,
+      `${scheme}://${user}127.0.0.1:${port}${db}`,
       "--",
       ...cmd,
     ],
     display: [
-      "deno run -A src/main.ts wait",
+      `${PREFLIGHT_DISPLAY} wait`,
       ...log,
-      `${scheme}://127.0.0.1:PORT -- CMD`,
+      `${scheme}://${user.replace("secret", "***")}127.0.0.1:PORT${db} -- CMD`,
     ].join(" "),
     detectedAt: jsonLog ? readyLogTime : undefined,
   };

@@ -13,6 +13,7 @@ import { migrationRows } from "./rows_migrate.ts";
 import { handOverRows } from "./rows_handover.ts";
 import { signalRows } from "./rows_signals.ts";
 import { libpqRows } from "./rows_libpq.ts";
+import { kindRows } from "./rows_kinds.ts";
 import { disposeShared } from "./shared_postgres.ts";
 import { removeAllHostsEntries } from "./hosts_entry.ts";
 import { killAllProcesses } from "./preflight_process.ts";
@@ -121,6 +122,7 @@ async function main(): Promise<number> {
   const all = [
     ...networkRows(),
     ...libpqRows(),
+    ...kindRows(),
     ...migrationRows(),
     ...handOverRows(),
     ...signalRows(),

@@ -30,15 +30,21 @@ export function compileTaskFlags(): string[] {
   return flags;
 }
 
+/**
+ * What `deno run` of src/main.ts adds where start-up matters (the
+ * Dockerfile's source form, the benchmarks): modules imported with a
+ * literal `import()` (every command, every kind of target) are then loaded
+ * when first imported, not all before main.ts starts; without it `probe`
+ * pays for the whole graph, npm clients included (BENCHMARKS.md). The same
+ * switch as `DENO_UNSTABLE_LAZY_DYNAMIC_IMPORTS=1` (Deno 2.3+). Not in
+ * deno.json's `unstable` list: `deno compile` would then embed none of
+ * those modules.
+ */
+export const LAZY_IMPORTS_FLAG = "--unstable-lazy-dynamic-imports";
+
 /** The permission flags of the compile task (`deno run` takes the same). */
 export function compileFlags(): string[] {
   return compileTaskFlags().filter((w) => /^-(A$|-allow-|-deny-)/.test(w));
-}
-
-/** The modules the compile task embeds with `--include` (see src/lazy.ts). */
-export function compileIncludes(): string[] {
-  const flags = compileTaskFlags();
-  return flags.flatMap((w, i) => w === "--include" ? [flags[i + 1]] : []);
 }
 
 if (import.meta.main) {

@@ -3,7 +3,8 @@
  *
  * Generates docs/reference.md from the code: the commands (src/commands/
  * help.ts), the option table (src/cli/options.ts), the stack's variables
- * (src/config/stack_env.ts) and the exit codes (src/errors.ts). With
+ * (src/config/stack_env.ts), the kinds of target (each kind's `reference`
+ * rows, src/checks/mod.ts) and the exit codes (src/errors.ts). With
  * --write it replaces the file (formatted by `deno fmt`); without, it prints
  * the result. tests/reference_test.ts fails when the file is stale.
  */
@@ -17,6 +18,7 @@ import {
 import { USAGE } from "../src/commands/help.ts";
 import { STACK_VARIABLES } from "../src/config/stack_env.ts";
 import { EXIT_CODE_MEANINGS } from "../src/errors.ts";
+import { KINDS } from "../src/checks/mod.ts";
 
 /** Where the generated file lives. */
 export const REFERENCE_PATH = new URL("../docs/reference.md", import.meta.url);
@@ -60,28 +62,39 @@ function optionRow(o: OptionSpec): string {
   }${o.repeatable && !/repeatable/.test(o.help) ? " (repeatable)" : ""} |`;
 }
 
-const TARGETS: [string, string][] = [
-  ["`HOST:PORT`, `tcp://HOST:PORT`", "a TCP connection is established"],
-  [
-    "`postgres://HOST:PORT` (no user)",
-    'the server answers a startup packet as accepting connections (`pg_isready`): "starting up" (57P03) is not ready; an authentication demand means up',
-  ],
-  [
-    "`postgres://USER[:PASS]@HOST:PORT/DB[?sslmode=...]`, `postgresql://`, `postgresql+DRIVER://`",
-    "login succeeds and `SELECT 1` returns; `sslmode` = `disable`, `allow`, `prefer` (default), `require`, `verify-ca`, `verify-full`; `sslrootcert=PATH` or `system`",
-  ],
-  [
-    "`redis://[USER:PASS@]HOST:PORT[/N]`, `rediss://`",
-    "`AUTH` (when given), `SELECT N` and `PING` succeed; `LOADING`, `BUSY`, `MASTERDOWN` are not ready; `rediss://...?cacert=PATH` adds a CA",
-  ],
-  [
-    "`http://...`, `https://...`",
-    "`GET` answers 2xx, or one of `--http-status`; redirects are not followed; a private CA: `DENO_CERT=ca.pem`",
-  ],
-];
+/** What the reference says of the kinds of target: each kind's own rows, and the hint of a bare HOST:PORT. */
+export interface TargetDocs {
+  readonly rows: readonly (readonly [target: string, readyWhen: string])[];
+  /** `postgres://` for 5432...: the kinds a bare HOST:PORT on their port is pointed to. */
+  readonly hints: readonly (readonly [port: number, scheme: string])[];
+}
+
+/** Loads every kind of src/checks/mod.ts for its rows of the target table. */
+export async function targetDocs(): Promise<TargetDocs> {
+  const rows: (readonly [string, string])[] = [];
+  const hints: [number, string][] = [];
+  for (const [, load] of KINDS) {
+    const { kind } = await load();
+    rows.push(...kind.reference);
+    if (!kind.speaksProtocol) continue;
+    const [scheme] = kind.schemes;
+    const port = kind.defaultPorts[scheme];
+    if (port !== undefined && !hints.some(([p]) => p === port)) {
+      hints.push([port, scheme]);
+    }
+  }
+  return { rows, hints };
+}
+
+/** "a, b or c". */
+function orList(items: readonly string[]): string {
+  return items.length > 1
+    ? `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`
+    : items.join("");
+}
 
 /** The whole of docs/reference.md, before formatting. */
-export function referenceText(): string {
+export function referenceText(targets: TargetDocs): string {
   const out: string[] = [
     "# preflight reference",
     "",
@@ -121,11 +134,15 @@ export function referenceText(): string {
     "",
     "## Targets",
     "",
-    "All targets of a command are checked at once; the command goes on when every one is ready. A name that does not resolve yet, a refused or reset connection, a timeout and \"starting up\" are retried until the deadline; a wrong password, an unknown database or user, or a TLS error ends that target's wait at once with the server's message. A bare `HOST:PORT` on port 5432 or 6379 logs a hint towards `postgres://` or `redis://`, which check the server itself.",
+    `All targets of a command are checked at once; the command goes on when every one is ready. A name that does not resolve yet, a refused or reset connection, a timeout and "starting up" are retried until the deadline; a wrong password, an unknown database or user, or a TLS error ends that target's wait at once with the server's message. A bare \`HOST:PORT\` on port ${
+      orList(
+        targets.hints.map(([port, scheme]) => `${port} (\`${scheme}://\`)`),
+      )
+    } logs a hint towards the URL that checks the server itself.`,
     "",
     "| target | ready when |",
     "|---|---|",
-    ...TARGETS.map(([t, when]) => `| ${t} | ${when} |`),
+    ...targets.rows.map(([t, when]) => `| ${t} | ${when} |`),
     "",
     "## Exit codes",
     "",
@@ -166,7 +183,7 @@ export async function formatMarkdown(text: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const text = await formatMarkdown(referenceText());
+  const text = await formatMarkdown(referenceText(await targetDocs()));
   if (Deno.args.includes("--write")) {
     await Deno.writeTextFile(REFERENCE_PATH, text);
   } else {

@@ -121,7 +121,7 @@ function importsOf(
     // `export * from`: everything of the module is re-exported.
     if (/^export\s+\*/.test(m[0]) && m[3] === undefined) e.all = true;
   }
-  // import("./m.ts"), typeof import("./m.ts"), importLazily("dir/m.ts"):
+  // import("./m.ts"), typeof import("./m.ts"):
   // whatever the importing module names counts.
   const dyn = /import\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g;
   for (const m of text.matchAll(dyn)) entry(m[1]).all = true;

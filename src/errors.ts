@@ -64,9 +64,13 @@ export class TargetFailedError extends Error {
   }
 }
 
-/** Targets were not ready before the deadline, only transient failures seen: exit 124. */
-export class TimeoutError extends Error {
-  override name = "TimeoutError";
+/**
+ * Targets were not ready before the deadline, only transient failures seen:
+ * exit 124. (Not DOMException's `TimeoutError`, the reason of an expired
+ * `AbortSignal.timeout`: time/timeout_signal.ts's `timedOut` tells those.)
+ */
+export class NotReadyInTimeError extends Error {
+  override name = "NotReadyInTimeError";
 }
 
 /** Every migration attempt failed and the policy says fail: exit 3. */
@@ -77,8 +81,12 @@ export class MigrationError extends Error {
 /** A command could not be started: 127 not found, 126 not executable. */
 export class SpawnError extends Error {
   override name = "SpawnError";
-  constructor(message: string, readonly code: 126 | 127) {
-    super(message);
+  constructor(
+    message: string,
+    readonly code: 126 | 127,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 
@@ -94,7 +102,7 @@ export class SignalledError extends Error {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof ConfigError) return ExitCode.usage;
   if (error instanceof ToolMissingError) return ExitCode.usage;
-  if (error instanceof TimeoutError) return ExitCode.timeout;
+  if (error instanceof NotReadyInTimeError) return ExitCode.timeout;
   if (error instanceof TargetFailedError) return ExitCode.targetFailed;
   if (error instanceof MigrationError) return ExitCode.migrationFailed;
   if (error instanceof SpawnError) return error.code;

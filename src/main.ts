@@ -1,16 +1,18 @@
 /**
  * The entry point, and the only module that reads `Deno.args`, installs
  * process-level signal listeners and exits. Everything else is a command
- * handler loaded on demand, so `probe` loads only what it uses.
+ * handler loaded on demand (commands/mod.ts), so `probe` loads only what it
+ * uses. Every module is imported with a literal specifier, which
+ * `deno compile` embeds by itself.
  */
-import { captureStartupState } from "./handover/startup_state.ts";
-import { inheritedEnv } from "./handover/raw_process.ts";
+import { captureStartupState } from "./process/startup_state.ts";
+import { inheritedEnv } from "./process/raw_process.ts";
 import { ConfigError, exitCodeOf, SignalledError } from "./errors.ts";
 import type { CommandName } from "./cli/options.ts";
-import { importLazily, isCommand } from "./lazy.ts";
+import { COMMANDS, isCommand } from "./commands/mod.ts";
 import * as fast from "./commands/probe_fast.ts";
-import type { CommandHandler, Output } from "./commands/context.ts";
-import { realClock } from "./wait/clock.ts";
+import type { Output } from "./commands/context.ts";
+import { realClock } from "./time/clock.ts";
 import type { Logger } from "./log/logger.ts";
 
 // First thing: remember what the app must inherit (ignored signals, open
@@ -38,12 +40,6 @@ for (const [sig, num] of STOP_SIGNALS) {
     };
   onStop.set(sig, handler);
   Deno.addSignalListener(sig, handler);
-}
-
-/** Loads a command's handler (not ahead of time: see src/lazy.ts). */
-function loadHandler(name: CommandName): Promise<CommandHandler> {
-  return importLazily<Record<string, CommandHandler>>(`commands/${name}.ts`)
-    .then((m) => m[name]);
 }
 
 const encoder = new TextEncoder();
@@ -105,13 +101,18 @@ async function main(): Promise<number> {
     // loading is most of a probe's cost, and these do not depend on each other.
     const first = Deno.args[0] as CommandName;
     const early = isCommand(first)
-      ? loadHandler(first).catch(() => undefined)
+      ? COMMANDS[first]().catch(() => undefined)
       : undefined;
-    const { loadConfig } = await importLazily<
-      typeof import("./config/load_config.ts")
-    >("config/load_config.ts");
+    // And the logging module, for the commands that log.
+    const quiet = (name: string) =>
+      name === "probe" || name === "help" || name === "version";
+    const logModule = quiet(first)
+      ? undefined
+      : import("./log/setup_logging.ts");
+    logModule?.catch(() => {});
+    const { loadConfig } = await import("./config/load_config.ts");
     // The environment as inherited, variables that are not UTF-8 included
-    // (handover/raw_process.ts); probe never hands over.
+    // (process/raw_process.ts); probe never hands over.
     const config = await loadConfig(
       Deno.args,
       probing ? Deno.env.toObject() : inheritedEnv(),
@@ -120,11 +121,10 @@ async function main(): Promise<number> {
     const stdout = output(Deno.stdout);
     const stderr = output(Deno.stderr);
     let logger = silent;
-    // probe stays silent and light: no logging library.
-    if (command !== "probe" && command !== "help" && command !== "version") {
-      const { setupLogging } = await importLazily<
-        typeof import("./log/setup_logging.ts")
-      >("log/setup_logging.ts");
+    // probe stays silent and light: no logging.
+    if (!quiet(command)) {
+      const { setupLogging } = await (logModule ??
+        import("./log/setup_logging.ts"));
       // On a terminal: colours (unless NO_COLOR) and a live waiting line.
       logger = await setupLogging({
         format: config.options.logFormat,
@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       logging = true;
     }
     const handler = (command === first ? await early : undefined) ??
-      await loadHandler(command);
+      await COMMANDS[command]();
     return await handler({
       config,
       env: config.env,
@@ -157,9 +157,7 @@ async function main(): Promise<number> {
       return 1;
     }
     if (error instanceof ConfigError || !logging) {
-      const { scrub } = await importLazily<
-        typeof import("./config/redact.ts")
-      >("config/redact.ts");
+      const { scrub } = await import("./redact.ts");
       const msg = error instanceof Error ? error.message : String(error);
       const text = code === 1 ? `unexpected error: ${msg}` : msg;
       writeAll(
@@ -179,9 +177,7 @@ async function main(): Promise<number> {
         writeAll(Deno.stderr, scrub(error.stack) + "\n");
       }
     } else if (!(error instanceof SignalledError)) {
-      const { log } = await importLazily<typeof import("./log/logger.ts")>(
-        "log/logger.ts",
-      );
+      const { log } = await import("./log/logger.ts");
       // A permanent failure's reason is a field (JSON logs); the text line
       // above already said it.
       const reason = (error as { reason?: unknown }).reason;
@@ -190,17 +186,13 @@ async function main(): Promise<number> {
         ...(typeof reason === "string" ? { reason } : {}),
       });
     } else {
-      const { log } = await importLazily<typeof import("./log/logger.ts")>(
-        "log/logger.ts",
-      );
+      const { log } = await import("./log/logger.ts");
       log("main").warn(`Stopped by ${error.signal}`, { exit_code: code });
     }
     return code;
   } finally {
     if (logging) {
-      const { flushLogs } = await importLazily<
-        typeof import("./log/setup_logging.ts")
-      >("log/setup_logging.ts");
+      const { flushLogs } = await import("./log/setup_logging.ts");
       await flushLogs();
     }
   }

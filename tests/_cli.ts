@@ -105,3 +105,75 @@ export async function runPreflight(
     clearTimeout(timer);
   }
 }
+
+/** A preflight run in progress, whose standard error can be awaited line by line. */
+export interface LiveRun extends AsyncDisposable {
+  /** Resolves with the stderr so far once `pattern` appears in it; rejects if preflight ends first. */
+  waitForStderr(pattern: RegExp): Promise<string>;
+  /** The outcome, once preflight has exited. */
+  readonly result: Promise<CliResult>;
+}
+
+/**
+ * Starts preflight with `args` and exactly the environment `env` (plus
+ * PATH/HOME), so a test can act when a line appears (a dependency started
+ * once preflight said it is not ready) instead of sleeping.
+ */
+export function startPreflight(
+  args: string[],
+  env: Record<string, string> = {},
+): LiveRun {
+  const [cmd, ...pre] = preflightArgv();
+  const child = new Deno.Command(cmd, {
+    args: [...pre, ...args],
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: Deno.env.get("HOME") ?? "/root",
+      NO_COLOR: "1",
+      ...env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  let wake: () => void = () => {};
+  const decoder = new TextDecoder();
+  const readErr = (async () => {
+    for await (const chunk of child.stderr) {
+      stderr += decoder.decode(chunk, { stream: true });
+      wake();
+    }
+    wake();
+  })();
+  const result = (async () => {
+    const stdout = new Response(child.stdout).text();
+    const status = await child.status;
+    await readErr;
+    return { code: status.code, stdout: await stdout, stderr };
+  })();
+  let ended = false;
+  result.finally(() => ended = true);
+  return {
+    result,
+    async waitForStderr(pattern) {
+      while (!pattern.test(stderr)) {
+        if (ended) {
+          throw new Error(`${pattern} never appeared in:\n${stderr}`);
+        }
+        await Promise.race([
+          new Promise<void>((r) => wake = r),
+          result.then(() => {}),
+        ]);
+      }
+      return stderr;
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await result;
+    },
+  };
+}

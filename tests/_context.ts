@@ -8,31 +8,12 @@
  * The exec hand-over would replace the test process: in-process tests of
  * `run` and `wait` with a command use `--supervise`.
  */
-import type { CommandName } from "../src/cli/options.ts";
-import type { CommandHandler, Context } from "../src/commands/context.ts";
-import { run } from "../src/commands/run.ts";
-import { wait } from "../src/commands/wait.ts";
-import { migrate } from "../src/commands/migrate.ts";
-import { probe } from "../src/commands/probe.ts";
-import { doctor } from "../src/commands/doctor.ts";
-import { restart } from "../src/commands/restart.ts";
-import { version } from "../src/commands/version.ts";
-import { help } from "../src/commands/help.ts";
+import type { Context } from "../src/commands/context.ts";
+import { COMMANDS } from "../src/commands/mod.ts";
 import { loadConfig } from "../src/config/load_config.ts";
 import { exitCodeOf } from "../src/errors.ts";
-import { type Clock, realClock } from "../src/wait/clock.ts";
+import { type Clock, realClock } from "../src/time/clock.ts";
 import { flushLogs, setupLogging } from "../src/log/setup_logging.ts";
-
-const HANDLERS: Record<CommandName, CommandHandler> = {
-  run,
-  wait,
-  migrate,
-  probe,
-  doctor,
-  restart,
-  version,
-  help,
-};
 
 /** How a handler run ended, and what it wrote. */
 export interface HandlerResult {
@@ -95,7 +76,8 @@ export async function runHandler(
     startedAt,
   };
   try {
-    const code = await HANDLERS[config.command](ctx);
+    const handler = await COMMANDS[config.command]();
+    const code = await handler(ctx);
     return { code, stdout, stderr };
   } catch (error) {
     return { code: exitCodeOf(error), stdout, stderr, error };

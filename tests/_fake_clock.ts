@@ -11,7 +11,7 @@
  * around a real connection) may fire early: such code is tested on the real
  * clock.
  */
-import type { Clock, Deadline } from "../src/wait/clock.ts";
+import type { Clock, Deadline } from "../src/time/clock.ts";
 
 interface Timer {
   readonly at: number;

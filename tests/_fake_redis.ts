@@ -3,7 +3,31 @@
  * (`-LOADING`, `-BUSY`, `-MASTERDOWN`): used by the Redis check's tests and
  * the fault matrix, which say so where they use it.
  */
-import { RespParser, type RespValue } from "../src/checks/resp.ts";
+/** One character per byte, so lengths in bytes are lengths in characters. */
+const dec = new TextDecoder("latin1");
+
+/**
+ * Reads one client command (an array of bulk strings, as every client
+ * sends them) from the start of `text`: the words and the rest, or
+ * undefined until it is complete.
+ */
+export function takeCommand(
+  text: string,
+): { cmd: string[]; rest: string } | undefined {
+  const head = /^\*(\d+)\r\n/.exec(text);
+  if (!head) return undefined;
+  let at = head[0].length;
+  const cmd: string[] = [];
+  for (let i = 0; i < Number(head[1]); i++) {
+    const len = /^\$(\d+)\r\n/.exec(text.slice(at));
+    if (!len) return undefined;
+    at += len[0].length;
+    if (text.length < at + Number(len[1]) + 2) return undefined;
+    cmd.push(text.slice(at, at + Number(len[1])));
+    at += Number(len[1]) + 2;
+  }
+  return { cmd, rest: text.slice(at) };
+}
 
 /**
  * A fake Redis on 127.0.0.1: answers each command with the raw RESP that
@@ -16,18 +40,18 @@ export function startFakeRedis(reply: (cmd: string[]) => string) {
   const seen: string[][] = [];
   const tasks = new Set<Promise<void>>();
   const serve = async (conn: Deno.Conn) => {
-    const parser = new RespParser();
+    let pending = "";
     const buf = new Uint8Array(4096);
     const enc = new TextEncoder();
     try {
       while (true) {
         const n = await conn.read(buf);
         if (n === null) return;
-        parser.feed(buf.subarray(0, n));
-        for (let v = parser.next(); v !== undefined; v = parser.next()) {
-          const cmd = (v as RespValue[]).map(String);
-          seen.push(cmd);
-          await conn.write(enc.encode(reply(cmd)));
+        pending += dec.decode(buf.subarray(0, n), { stream: true });
+        for (let c = takeCommand(pending); c; c = takeCommand(pending)) {
+          pending = c.rest;
+          seen.push(c.cmd);
+          await conn.write(enc.encode(reply(c.cmd)));
         }
       }
     } catch {

@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { amqpCheck, amqpFacts, parseAmqpUrl } from "../src/checks/amqp.ts";
-import { tcpCheck } from "../src/checks/tcp.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { kind as amqp } from "../src/checks/amqp.ts";
+import { checkOf } from "./_checks.ts";
+import { runPreflight, startPreflight } from "./_cli.ts";
 import { rabbitMqMissing, startRabbitMq } from "./_rabbitmq.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -25,7 +25,7 @@ async function attempt(
   url: string,
   timeoutMs = 10_000,
 ): Promise<Error | undefined> {
-  const check = amqpCheck(parseAmqpUrl(url, "test"));
+  const check = amqp.check(amqp.parse(url, "test"), {});
   try {
     await check.check(AbortSignal.timeout(timeoutMs));
     return undefined;
@@ -76,8 +76,7 @@ async function assertPermanent(
 
 /** A TCP-only check of a port: what `nc -z` (or wait4x's TCP checker) reports. */
 function tcpOnly(port: number) {
-  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
-  return tcpCheck(target, {});
+  return checkOf(`tcp://127.0.0.1:${port}`);
 }
 
 /** Polls a check every `everyMs` until it passes; the times (ms since `t0`) of the first pass and of each failure reason. */
@@ -119,6 +118,12 @@ Deno.test({
       async () => {
         await assertNotReady(mq.url(), /refused/);
         await assertNotReady(login("app"), /refused/);
+        const probed = await runPreflight(["probe", login("app")]);
+        assert.equal(probed.code, 1, probed.stderr);
+        assert.match(
+          probed.stderr,
+          /^unhealthy: amqp:\/\/app:\*\*\*@.*refused/,
+        );
       },
     );
 
@@ -126,12 +131,29 @@ Deno.test({
       "booting: not ready until Connection.Start; what a TCP-only check says meanwhile is recorded",
       async () => {
         const giveUp = AbortSignal.timeout(120_000);
+        // The CLI's wait, started before the node and sure of it.
+        await using waiting = startPreflight([
+          "wait",
+          "--timeout",
+          "120s",
+          "--log-level",
+          "debug",
+          mq.url(),
+          login("app"),
+          "--",
+          "true",
+        ]);
+        await waiting.waitForStderr(/not ready: connection refused/);
         const t0 = performance.now();
         mq.start();
-        const [tcp, amqp, opened] = await Promise.all([
-          firstPass(tcpOnly(mq.port), t0, giveUp),
-          firstPass(amqpCheck(parseAmqpUrl(mq.url(), "t")), t0, giveUp),
-          firstPass(amqpCheck(parseAmqpUrl(login("app"), "t")), t0, giveUp),
+        const [tcp, greeted, opened] = await Promise.all([
+          firstPass(await tcpOnly(mq.port), t0, giveUp),
+          firstPass(amqp.check(amqp.parse(mq.url(), "t"), {}), t0, giveUp),
+          firstPass(
+            amqp.check(amqp.parse(login("app"), "t"), {}),
+            t0,
+            giveUp,
+          ),
         ]);
         await mq.ready;
         const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -139,11 +161,11 @@ Deno.test({
           `  RabbitMQ boot, from the start of the node:\n` +
             `    TCP-only check first passed at ${s(tcp.at)}\n` +
             `    AMQP check (Connection.Start) first passed at ${
-              s(amqp.at)
+              s(greeted.at)
             }\n` +
             `    AMQP login + Open first passed at ${s(opened.at)}\n` +
             `    reasons before (TCP; AMQP; login): ${
-              [tcp, amqp, opened].map((r) =>
+              [tcp, greeted, opened].map((r) =>
                 [...r.failures].map(([why, at]) => `${s(at)} ${why}`).join(
                   ", ",
                 )
@@ -152,15 +174,24 @@ Deno.test({
         );
         // Booting, the broker refused: both AMQP checks failed before passing,
         // and never passed before the TCP port accepted.
-        assert.ok(amqp.failures.size > 0 && opened.failures.size > 0);
+        assert.ok(greeted.failures.size > 0 && opened.failures.size > 0);
         assert.ok(
-          [...amqp.failures.keys()].every((why) => /refused/.test(why)),
-          [...amqp.failures.keys()].join("; "),
+          [...greeted.failures.keys()].every((why) => /refused/.test(why)),
+          [...greeted.failures.keys()].join("; "),
         );
         assert.ok(
-          amqp.at >= tcp.at - 100,
+          greeted.at >= tcp.at - 100,
           "AMQP ready before the port accepted?",
         );
+        // The CLI's wait was not ready while the node booted, then ready.
+        const waited = await waiting.result;
+        assert.equal(waited.code, 0, waited.stderr);
+        assert.match(waited.stderr, /not ready: connection refused/);
+        assert.match(
+          waited.stderr,
+          /✓ amqp:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/app is ready/,
+        );
+        assert.ok(!waited.stderr.includes(PASSWORD), waited.stderr);
       },
     );
 
@@ -178,6 +209,28 @@ Deno.test({
         await assertReady(login("app"));
         await assertReady(login()); // no path: the vhost "/"
         await assertReady(`amqp://app:${PASSWORD}@127.0.0.1:${mq.port}/%2F`);
+      },
+    );
+
+    await t.step(
+      "through the CLI: probe answers 0 when ready; wait and probe with a wrong password exit 1 at once",
+      async () => {
+        const healthy = await runPreflight(["probe", mq.url(), login("app")]);
+        assert.deepEqual([healthy.code, healthy.stderr], [0, ""]);
+        const failed = await runPreflight([
+          "wait",
+          "--timeout",
+          "60s",
+          login("app", WRONG),
+        ]);
+        assert.equal(failed.code, 1, failed.stderr);
+        assert.match(failed.stderr, /ACCESS_REFUSED.*\(403\)/);
+        const probed = await runPreflight(["probe", login("app", WRONG)]);
+        assert.equal(probed.code, 1, probed.stderr);
+        assert.match(probed.stderr, /ACCESS_REFUSED/);
+        for (const r of [failed, probed]) {
+          assert.ok(!r.stderr.includes(WRONG), r.stderr);
+        }
       },
     );
 
@@ -253,8 +306,8 @@ Deno.test({
     await t.step(
       "doctor's facts give the broker's product and version from Connection.Start",
       async () => {
-        const facts = await amqpFacts(
-          parseAmqpUrl(mq.url(), "t"),
+        const facts = await amqp.facts!(
+          amqp.parse(mq.url(), "t"),
           AbortSignal.timeout(10_000),
         );
         const logged = /Starting RabbitMQ (\S+)/.exec(await mq.log())?.[1];

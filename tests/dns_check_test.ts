@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { NotReadyError } from "../src/checks/check.ts";
-import { dnsCheck, dnsFacts, parseDnsUrl } from "../src/checks/dns.ts";
+import { kind as dnsKind } from "../src/checks/dns.ts";
+import { runPreflight, startPreflight } from "./_cli.ts";
 import { dnsmasqMissing, startDnsmasq } from "./_dnsmasq.ts";
 
 const missing = dnsmasqMissing();
@@ -19,7 +20,7 @@ async function attempt(
   timeoutMs = 5000,
 ): Promise<Error | undefined> {
   try {
-    await dnsCheck(parseDnsUrl(url, "test")).check(
+    await dnsKind.check(dnsKind.parse(url, "test"), {}).check(
       AbortSignal.timeout(timeoutMs),
     );
     return undefined;
@@ -55,7 +56,7 @@ async function pollUntilReady(
   url: string,
   onFirstFailure: () => void,
 ): Promise<string[]> {
-  const check = dnsCheck(parseDnsUrl(url, "test"));
+  const check = dnsKind.check(dnsKind.parse(url, "test"), {});
   const reasons: string[] = [];
   const giveUp = AbortSignal.timeout(30_000);
   while (!giveUp.aborted) {
@@ -170,8 +171,8 @@ Deno.test({
     await t.step(
       "doctor's facts list the records the name has now",
       async () => {
-        const facts = await dnsFacts(
-          parseDnsUrl(`dns://db.test?type=A&${at}`, "t"),
+        const facts = await dnsKind.facts!(
+          dnsKind.parse(`dns://db.test?type=A&${at}`, "t"),
           AbortSignal.timeout(5000),
         );
         assert.equal(facts.value, "10.0.0.5");
@@ -222,4 +223,58 @@ Deno.test("dns check without a server asks the system resolver as the applicatio
     "dns://localhost?value=10.1.2.3",
     /^localhost resolves to address .*'127\.0\.0\.1'.* at the system resolver, not to '10\.1\.2\.3'$/,
   );
+});
+
+Deno.test({
+  name:
+    "wait and probe of dns:// through the CLI: not ready until the name is added, then ready; a value never seen times out (124), being transient; a bad type is a usage error (2)",
+  ignore: missing !== undefined,
+  async fn() {
+    await using server = await startDnsmasq({
+      hosts: { "db.test": ["10.0.0.4"] },
+    });
+    const at = `server=${server.server}`;
+    const down = await runPreflight(["probe", `dns://new.test?${at}`]);
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /new\.test has no A or AAAA record/);
+
+    await using waiting = startPreflight([
+      "wait",
+      "--timeout",
+      "30s",
+      "--log-level",
+      "debug",
+      `dns://new.test?value=10.0.0.7&${at}`,
+      "--",
+      "true",
+    ]);
+    await waiting.waitForStderr(/not ready: new\.test has no A or AAAA record/);
+    await server.setHosts({
+      "db.test": ["10.0.0.4"],
+      "new.test": ["10.0.0.7"],
+    });
+    const up = await waiting.result;
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(
+      up.stderr,
+      /✓ dns:\/\/new\.test\?value=10\.0\.0\.7.* is ready/,
+    );
+
+    const healthy = await runPreflight(["probe", `dns://new.test?${at}`]);
+    assert.deepEqual([healthy.code, healthy.stderr], [0, ""]);
+
+    // Another value is what waiting for DNS is for: never permanent.
+    const other = await runPreflight([
+      "wait",
+      "--timeout",
+      "1s",
+      `dns://db.test?value=10.9.9.9&${at}`,
+    ]);
+    assert.equal(other.code, 124, other.stderr);
+    assert.match(other.stderr, /not to '10\.9\.9\.9'/);
+
+    const bad = await runPreflight(["wait", `dns://db.test?type=MX&${at}`]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /unknown record type 'MX'/);
+  },
 });

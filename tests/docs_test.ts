@@ -27,7 +27,7 @@
 import assert from "node:assert/strict";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { type Config, resolveOptions } from "../src/config/resolve_options.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { parseTarget } from "../src/checks/mod.ts";
 import { tableCells } from "../scripts/reference.ts";
 import { preflightArgv } from "./_cli.ts";
 import { freePort, startPostgres } from "./_servers.ts";
@@ -181,14 +181,14 @@ const DOC_ENV: Record<string, string> = {
  * Validates one preflight invocation with preflight's own parser and option
  * resolver, plus the targets and URLs it names; throws on any error.
  */
-function validateInvocation(
+async function validateInvocation(
   args: readonly string[],
   env: Record<string, string> = {},
-): Config {
+): Promise<Config> {
   const config = resolveOptions(parseArgs(args), { ...env });
   const { command, positionals, options } = config;
   if (command === "wait" || command === "probe") {
-    for (const t of positionals) parseTarget(t, "target");
+    for (const t of positionals) await parseTarget(t, "target");
   }
   if (command === "wait") {
     assert(
@@ -197,7 +197,7 @@ function validateInvocation(
     );
   }
   if (options.watchdog !== undefined) {
-    parseTarget(options.watchdog, "--watchdog");
+    await parseTarget(options.watchdog, "--watchdog");
   }
   return config;
 }
@@ -302,13 +302,13 @@ function yamlCommands(doc: unknown): string[][] {
 // ---------------------------------------------------------------------------
 // Parse checks
 
-Deno.test("every preflight command shown in docs/ and README.md parses with preflight's own parser", () => {
+Deno.test("every preflight command shown in docs/ and README.md parses with preflight's own parser", async () => {
   const found = [...docFiles(), "README.md"].flatMap(invocationsIn);
   const errors: string[] = [];
   for (const f of found) {
     try {
       if (f.name) parseArgs(f.argv);
-      else validateInvocation(f.argv, f.env);
+      else await validateInvocation(f.argv, f.env);
       if (f.invalid) {
         errors.push(
           `${f.where}: preflight ${
@@ -334,7 +334,7 @@ Deno.test("every preflight command shown in docs/ and README.md parses with pref
   }
 });
 
-Deno.test("the parse check catches a misspelt option, an unknown command and a malformed target", () => {
+Deno.test("the parse check catches a misspelt option, an unknown command and a malformed target", async () => {
   for (
     const bad of [
       ["run", "--no-migrations"],
@@ -345,7 +345,7 @@ Deno.test("the parse check catches a misspelt option, an unknown command and a m
       ["run", "--watchdog", "nonsense"],
     ]
   ) {
-    assert.throws(
+    await assert.rejects(
       () => validateInvocation(bad),
       Error,
       `accepted preflight ${bad.join(" ")}`,
@@ -595,7 +595,7 @@ const LOG_SOURCES = [
   "src/commands/run.ts",
   "src/commands/wait.ts",
   "src/commands/migrate.ts",
-  ...["migrate", "wait", "handover"].flatMap((d) =>
+  ...["migrate", "wait", "handover", "process"].flatMap((d) =>
     [...Deno.readDirSync(new URL(`src/${d}/`, ROOT))]
       .filter((e) => e.name.endsWith(".ts") && !e.name.endsWith("_test.ts"))
       .map((e) => `src/${d}/${e.name}`)
@@ -661,7 +661,7 @@ function sourceTemplates(): Set<string> {
     // by migrate_step.ts after its own prefix, a log call found above.)
     for (
       const m of src.matchAll(
-        /new (TimeoutError|MigrationError|TargetFailedError|SpawnError)\(\s*/g,
+        /new (NotReadyInTimeError|MigrationError|TargetFailedError|SpawnError)\(\s*/g,
       )
     ) {
       const t = literalAt(src, m.index! + m[0].length);
@@ -844,7 +844,7 @@ function containerArgv(c: Obj): string[] {
   return [...cmd, ...args];
 }
 
-Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run preflight probe within their timeouts, the Job runs preflight migrate", () => {
+Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run preflight probe within their timeouts, the Job runs preflight migrate", async () => {
   const docs = manifests();
   const job = docs.find((d) => d.kind === "Job");
   const deployment = docs.find((d) => d.kind === "Deployment");
@@ -864,7 +864,7 @@ Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run 
   const [migrator] = list(jobPod.containers).map(obj);
   const jobArgv = containerArgv(migrator);
   assert(jobArgv[0] === "preflight", `Job runs ${jobArgv}`);
-  const jobConfig = validateInvocation(jobArgv.slice(1));
+  const jobConfig = await validateInvocation(jobArgv.slice(1));
   assert(
     jobConfig.command === "migrate",
     `the Job runs 'preflight ${jobConfig.command}'`,
@@ -881,7 +881,7 @@ Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run 
   const [app] = list(pod.containers).map(obj);
   const appArgv = containerArgv(app);
   assert(appArgv[0] === "preflight", `the Deployment runs ${appArgv}`);
-  const run = validateInvocation(appArgv.slice(1));
+  const run = await validateInvocation(appArgv.slice(1));
   assert(
     run.command === "run" && run.options.noMigrate,
     "the Deployment must run preflight run --no-migrate",
@@ -893,7 +893,7 @@ Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run 
     const probe = obj(app[name]);
     const argv = list(obj(probe.exec).command) as string[];
     assert(argv[0] === "preflight", `${name} runs ${argv}`);
-    const config = validateInvocation(argv.slice(1));
+    const config = await validateInvocation(argv.slice(1));
     assert(
       config.command === "probe",
       `${name} runs 'preflight ${config.command}'`,
@@ -914,14 +914,14 @@ Deno.test("the Kubernetes manifests of docs/operations.md are valid: probes run 
     `startup probe budget ${budget} ms <= wait budget ${run.options.timeout} ms`,
   );
   // Liveness must not fail because a dependency is down (Kubernetes restarts on it).
-  const liveness = validateInvocation(
+  const liveness = await validateInvocation(
     (list(obj(obj(app.livenessProbe).exec).command) as string[]).slice(1),
   );
   assert(
     liveness.options.httpStatus?.includes(503),
     "the liveness probe fails on 503: a database outage would restart every pod",
   );
-  const readiness = validateInvocation(
+  const readiness = await validateInvocation(
     (list(obj(obj(app.readinessProbe).exec).command) as string[]).slice(1),
   );
   assert(

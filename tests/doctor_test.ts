@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { runPreflight } from "./_cli.ts";
 import { closedPort, startFaultServer, startPostgres } from "./_servers.ts";
 import { startRedis } from "./_redis.ts";
+import { mariaDbMissing, startMariaDb } from "./_mariadb.ts";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { RespConnection } from "../src/checks/resp.ts";
 
@@ -592,4 +593,86 @@ Deno.test("doctor rejects an invalid variable before checking anything (exit 2)"
     r.stderr,
   );
   assert.deepEqual(r.stdout, "", "no report");
+});
+
+Deno.test("doctor reports the targets of --wait-for and PREFLIGHT_WAIT_FOR, one line each with what the server says: MariaDB's version, a socket's mode; a target not ready fails its line", async () => {
+  const missing = mariaDbMissing();
+  if (missing) {
+    console.log(`skipped (${missing})`);
+    return;
+  }
+  await using db = await startMariaDb({
+    users: [{ name: "app", password: "Doctor-pw-51" }],
+    database: "app",
+  });
+  const dir = await Deno.makeTempDir({ prefix: "preflight-doctor-" });
+  try {
+    const sock = `${dir}/app.sock`;
+    using _listener = Deno.listen({ transport: "unix", path: sock });
+    const refused = `mysql://127.0.0.1:${closedPort()}`;
+    const env = {
+      DB_HOST: "127.0.0.1",
+      DB_PORT: String(closedPort()),
+      PATH: "/nonexistent",
+      PREFLIGHT_WAIT_FOR: `${db.url()} unix://${sock}`,
+    };
+    const { report, stdout } = await doctorJson(env, [
+      "--timeout",
+      "5s",
+      "--wait-for",
+      `${db.url({ user: "app", password: "Doctor-pw-51" })},${refused}`,
+    ]);
+    // The flag wins over the variable, as for every option.
+    const targets = report.checks.filter((c) => c.component === "target");
+    assert.equal(targets.length, 2, "one line per target of --wait-for");
+    const mysql = find(
+      report,
+      "target",
+      "ready",
+      `MySQL at ${db.host}:${db.port} as app`,
+    );
+    assert.equal(mysql.status, "pass", mysql.message);
+    const version = (await db.sql("SELECT VERSION()")).trim();
+    assert(
+      version.startsWith(String(mysql.value)),
+      `${mysql.value} vs ${version}`,
+    );
+    assert.equal(mysql.message, `MariaDB ${mysql.value}`, "message");
+    assert.equal(mysql.data?.product, "MariaDB", "data.product");
+    const down = find(
+      report,
+      "target",
+      "ready",
+      `MySQL at 127.0.0.1:${refused.split(":").at(-1)}`,
+    );
+    assert.equal(down.status, "fail", down.message);
+    assert(/refused/.test(down.message), down.message);
+    assertNoSecret(stdout, ["Doctor-pw-51"]);
+
+    const viaEnv = await doctorJson(env, ["--timeout", "5s"]);
+    const socket = find(
+      viaEnv.report,
+      "target",
+      "ready",
+      `Unix socket ${sock}`,
+    );
+    assert.equal(socket.status, "pass", socket.message);
+    assert(
+      /^accepts connections \(mode \d{4}/.test(socket.message),
+      socket.message,
+    );
+    find(viaEnv.report, "target", "ready", `MySQL at ${db.host}:${db.port}`);
+
+    // Text output: a Target row per target.
+    const text = await runPreflight(["doctor", "--timeout", "5s"], env);
+    assert(
+      new RegExp(
+        `Target\\s+ready Unix socket ${sock}\\s+\\S+\\s+accepts connections`,
+      )
+        .test(text.stdout),
+      text.stdout,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -9,7 +9,11 @@ import assert from "node:assert/strict";
 import { runHandler } from "./_context.ts";
 import { FakeClock } from "./_fake_clock.ts";
 import { closedPort } from "./_servers.ts";
-import { ConfigError, MigrationError, TimeoutError } from "../src/errors.ts";
+import {
+  ConfigError,
+  MigrationError,
+  NotReadyInTimeError,
+} from "../src/errors.ts";
 
 const PATH = "/usr/bin:/bin";
 
@@ -94,7 +98,7 @@ Deno.test("wait on a port that never opens ends with exit 124 at its deadline", 
     },
   );
   assert.equal(r.code, 124, r.stderr);
-  assert.ok(r.error instanceof TimeoutError);
+  assert.ok(r.error instanceof NotReadyInTimeError);
   assert.match(
     r.stderr,
     new RegExp(

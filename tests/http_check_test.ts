@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { httpCheck, httpGet } from "../src/checks/http.ts";
-import { createCheck } from "../src/checks/registry.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { kind as http } from "../src/checks/http.ts";
+import { httpGet } from "../src/checks/http_get.ts";
+import { createCheck, parseTarget } from "../src/checks/mod.ts";
 import { createTlsFiles } from "./_redis.ts";
 import { closedPort, hasIpv6Loopback, startFaultServer } from "./_servers.ts";
 
@@ -17,7 +17,7 @@ async function attempt(
   httpStatus?: number[],
   timeoutMs = 10_000,
 ): Promise<Error | undefined> {
-  const check = httpCheck(parseTarget(url, "test"), { httpStatus });
+  const check = http.check(http.parse(url, "test"), { httpStatus });
   try {
     await check.check(AbortSignal.timeout(timeoutMs));
     return undefined;
@@ -230,15 +230,12 @@ Deno.test("https check is ready against a server whose CA is trusted (--cert)", 
     // Trust is process-wide in Deno (--cert / DENO_CERT), so the check runs
     // in a child process that trusts the test CA.
     const script = `
-      import { httpCheck } from ${
+      import { kind as http } from ${
       JSON.stringify(new URL("../src/checks/http.ts", import.meta.url).href)
-    };
-      import { parseTarget } from ${
-      JSON.stringify(new URL("../src/checks/target.ts", import.meta.url).href)
     };
       for (const url of Deno.args) {
         try {
-          await httpCheck(parseTarget(url, "t"), {}).check(AbortSignal.timeout(10000));
+          await http.check(http.parse(url, "t"), {}).check(AbortSignal.timeout(10000));
           console.log("ready");
         } catch (e) { console.log(e.name + ": " + e.message); }
       }`;
@@ -289,7 +286,7 @@ Deno.test({
 Deno.test("http check is built by the registry for http and https URLs", async () => {
   await using srv = serve();
   const check = await createCheck(
-    parseTarget(`http://127.0.0.1:${srv.port}/503`, "test"),
+    await parseTarget(`http://127.0.0.1:${srv.port}/503`, "test"),
     { httpStatus: [503] },
   );
   assert.equal(check.id, `http://127.0.0.1:${srv.port}/503`);
@@ -374,7 +371,7 @@ Deno.test("httpGet reads the final response's body after an interim 103, as doct
     'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"status":"ok"}',
   ]);
   const res = await httpGet(
-    parseTarget(`http://127.0.0.1:${peer.port}/health`, "test"),
+    http.parse(`http://127.0.0.1:${peer.port}/health`, "test"),
     AbortSignal.timeout(10_000),
     1024,
   );

@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { postgresCheck } from "../src/checks/postgres.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { kind as postgres } from "../src/checks/postgres.ts";
 import { closedPort, type PgServer, startPostgres } from "./_servers.ts";
 import { runPreflight } from "./_cli.ts";
 
@@ -17,7 +16,7 @@ const PASSWORD = "libpq-pw-73d2";
 
 /** One attempt of the check: undefined when ready, else the error. */
 async function attempt(url: string): Promise<Error | undefined> {
-  const check = postgresCheck(parseTarget(url, "test"), {});
+  const check = postgres.check(postgres.parse(url, "test"), {});
   try {
     await check.check(AbortSignal.timeout(20_000));
     return undefined;

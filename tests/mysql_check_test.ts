@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { mysqlCheck, mysqlFacts, parseMysqlUrl } from "../src/checks/mysql.ts";
-import { tcpCheck } from "../src/checks/tcp.ts";
-import { parseTarget } from "../src/checks/target.ts";
+import { kind as mysql } from "../src/checks/mysql.ts";
+import { checkOf } from "./_checks.ts";
+import { runPreflight, startPreflight } from "./_cli.ts";
 import { mariaDbMissing, startMariaDb } from "./_mariadb.ts";
 import { closedPort, type FaultKind, startFaultServer } from "./_servers.ts";
 
@@ -24,7 +24,7 @@ async function attempt(
   url: string,
   timeoutMs = 10_000,
 ): Promise<Error | undefined> {
-  const check = mysqlCheck(parseMysqlUrl(url, "test"));
+  const check = mysql.check(mysql.parse(url, "test"), {});
   try {
     await check.check(AbortSignal.timeout(timeoutMs));
     return undefined;
@@ -70,9 +70,10 @@ async function assertPermanent(
 
 /** A TCP-only check of the same port, for contrast (what `nc -z` reports). */
 async function tcpReady(port: number): Promise<boolean> {
-  const target = parseTarget(`tcp://127.0.0.1:${port}`, "test");
   try {
-    await tcpCheck(target, {}).check(AbortSignal.timeout(5000));
+    await (await checkOf(`tcp://127.0.0.1:${port}`)).check(
+      AbortSignal.timeout(5000),
+    );
     return true;
   } catch {
     return false;
@@ -134,8 +135,8 @@ Deno.test({
     await t.step(
       "doctor's facts give the product and version from the handshake",
       async () => {
-        const facts = await mysqlFacts(
-          parseMysqlUrl(db.url(), "test"),
+        const facts = await mysql.facts!(
+          mysql.parse(db.url(), "test"),
           AbortSignal.timeout(10_000),
         );
         const version = (await db.sql("SELECT VERSION()")).trim();
@@ -251,8 +252,8 @@ Deno.test({
       db.url({ user: "root", password: PASSWORD }),
       /Host '127\.0\.0\.1' is not allowed.*\(1130\)/,
     );
-    const facts = await mysqlFacts(
-      parseMysqlUrl(db.url(), "test"),
+    const facts = await mysql.facts!(
+      mysql.parse(db.url(), "test"),
       AbortSignal.timeout(10_000),
     );
     assert.match(facts.summary, /up, but refuses this host: Host .* \(1130\)/);
@@ -362,4 +363,58 @@ Deno.test("mysql check: an aborted login attempt closes its socket", async () =>
   } finally {
     listener.close();
   }
+});
+
+Deno.test({
+  name:
+    "wait and probe of mysql:// through the CLI: not ready until the server starts, then ready; a wrong password fails at once",
+  ignore: missing !== undefined,
+  async fn() {
+    await using db = await startMariaDb({
+      users: [{ name: "app", password: PASSWORD }],
+      database: "app",
+      deferStart: true,
+    });
+    const login = db.url({ user: "app", password: PASSWORD, database: "app" });
+
+    const down = await runPreflight(["probe", login]);
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /^unhealthy: mysql:\/\/app:\*\*\*@.*refused/);
+
+    await using waiting = startPreflight([
+      "wait",
+      "--timeout",
+      "60s",
+      "--log-level",
+      "debug",
+      db.url(),
+      login,
+      "--",
+      "true",
+    ]);
+    await waiting.waitForStderr(/not ready: connection refused/);
+    await db.start();
+    const up = await waiting.result;
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /✓ mysql:\/\/127\.0\.0\.1:\d+ is ready/);
+    assert.match(
+      up.stderr,
+      /✓ mysql:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/app is ready/,
+    );
+    assert.ok(!up.stderr.includes(PASSWORD), up.stderr);
+
+    const healthy = await runPreflight(["probe", db.url(), login]);
+    assert.deepEqual([healthy.code, healthy.stderr], [0, ""]);
+
+    const wrong = db.url({ user: "app", password: WRONG, database: "app" });
+    const failed = await runPreflight(["wait", "--timeout", "60s", wrong]);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, /Access denied for user 'app'.*\(1045\)/);
+    const probed = await runPreflight(["probe", wrong]);
+    assert.equal(probed.code, 1, probed.stderr);
+    assert.match(probed.stderr, /Access denied/);
+    for (const r of [failed, probed]) {
+      assert.ok(!r.stderr.includes(WRONG), r.stderr);
+    }
+  },
 });

@@ -8,9 +8,9 @@
 import { COMMANDS, defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parse as parseYaml } from "yaml";
 import { DockerfileParser, type Flag } from "dockerfile-ast";
-import { COMMAND_NAMES, LAZY_MODULES } from "../src/lazy.ts";
+import { COMMANDS as HANDLERS } from "../src/commands/mod.ts";
 import assert from "node:assert/strict";
-import { compileFlags } from "../scripts/compile_all.ts";
+import { compileFlags, LAZY_IMPORTS_FLAG } from "../scripts/compile_all.ts";
 
 /** The compile task's permission flags, which the source form's `deno run` takes. */
 const COMPILE_PERMISSIONS = compileFlags();
@@ -222,6 +222,10 @@ const dockerfileChecks: Record<string, Check> = {
         return `launcher lacks the compile flag ${flag}`;
       }
     }
+    // Else every start loads every command's and kind's module first.
+    if (!words.includes(LAZY_IMPORTS_FLAG)) {
+      return `launcher lacks ${LAZY_IMPORTS_FLAG}`;
+    }
     return /src\/main\.ts "\$@"$/.test(launcher)
       ? undefined
       : `launcher does not run src/main.ts with the arguments: '${launcher}'`;
@@ -384,7 +388,7 @@ const DOCKERFILE_NAMES: Record<string, string> = {
   binaryCopiedFromBuild:
     "Dockerfile copies the compiled binary from the build stage to /usr/local/bin/preflight",
   sourceFormSamePath:
-    "Dockerfile source form puts a launcher running deno run with the compile flags at the same path",
+    "Dockerfile source form puts a launcher running deno run with the compile flags and lazily loaded imports at the same path",
   carrierHoldsOnlyPreflight:
     "Dockerfile carrier stage is FROM scratch holding only /preflight",
   entrypointExecRun:
@@ -765,51 +769,33 @@ Deno.test("the Dockerfile compiles with the compile task's flags (one place: den
   assert.equal(compile.at(-1), "src/main.ts");
 });
 
-Deno.test("deno compile embeds every lazily imported module (--include = src/lazy.ts LAZY_MODULES)", async () => {
-  const { compileIncludes } = await import("../scripts/compile_all.ts");
-  assert.deepEqual(
-    [...compileIncludes()].sort(),
-    LAZY_MODULES.map((m) => `src/${m}`).sort(),
-    "deno.json's compile task must --include exactly the modules of LAZY_MODULES",
-  );
-  for (const m of LAZY_MODULES) {
-    assert(
-      Deno.statSync(new URL(`../src/${m}`, import.meta.url)).isFile,
-      `${m} does not exist`,
-    );
+Deno.test("deno compile needs no module list: no --include in deno.json or the Dockerfile, and no computed import() in src/", () => {
+  // deno compile embeds what a literal specifier names, and only that: a
+  // module imported by a computed specifier would be missing from the
+  // binary unless listed by hand with --include.
+  const tasks = (JSON.parse(read("deno.json")) as {
+    tasks: Record<string, string>;
+  }).tasks;
+  for (const [name, task] of Object.entries(tasks)) {
+    assert(!task.includes("--include"), `deno.json task ${name}: ${task}`);
   }
-});
-
-Deno.test("no module in src/ imports one of ours by a computed specifier except through importLazily", () => {
-  // A computed import() outside src/lazy.ts would not be embedded by deno
-  // compile; a string-literal import() of a lazy module would make deno run
-  // load its graph at start-up again.
+  assert(!read("Dockerfile").includes("--include"), "Dockerfile --include");
   const root = new URL("../src/", import.meta.url);
-  const LAZY = new Set<string>(LAZY_MODULES);
   const offenders: string[] = [];
   const walk = (dir: URL, rel: string) => {
     for (const e of Deno.readDirSync(dir)) {
       if (e.isDirectory) walk(new URL(`${e.name}/`, dir), `${rel}${e.name}/`);
       else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
-        const path = `${rel}${e.name}`;
-        const text = Deno.readTextFileSync(new URL(e.name, dir));
+        // Comments may say `import()`: only code counts.
+        const text = Deno.readTextFileSync(new URL(e.name, dir))
+          .replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
         for (
           const m of text.matchAll(/(?<![\w.]|typeof\s)import\(\s*([^)]*)\)/g)
         ) {
           const arg = m[1].trim();
-          if (path === "lazy.ts") continue;
-          // Literal imports of npm packages, node built-ins and eager local modules are fine.
-          if (/^["'][^"']+["']$/.test(arg)) {
-            const spec = arg.slice(1, -1);
-            const local = spec.startsWith(".")
-              ? new URL(spec, new URL(path, root)).pathname.slice(
-                root.pathname.length,
-              )
-              : undefined;
-            if (local && LAZY.has(local)) {
-              offenders.push(`${path}: import(${arg}) of a lazy module`);
-            }
-          } else offenders.push(`${path}: import(${arg})`);
+          if (!/^["'][^"'`$]+["']$/.test(arg)) {
+            offenders.push(`${rel}${e.name}: import(${arg})`);
+          }
         }
       }
     }
@@ -818,6 +804,37 @@ Deno.test("no module in src/ imports one of ours by a computed specifier except 
   assert.deepEqual(offenders, []);
 });
 
-Deno.test("src/lazy.ts lists the same commands as the option table", () => {
-  assert.deepEqual([...COMMAND_NAMES], [...COMMANDS]);
+Deno.test("src/commands/mod.ts has one line per command of the option table", () => {
+  assert.deepEqual(Object.keys(HANDLERS).sort(), [...COMMANDS].sort());
+});
+
+Deno.test("every module of src/ is in src/main.ts's module graph (deno info), which deno compile embeds as it is", async () => {
+  // What deno compile embeds is the graph deno info shows: the static and
+  // the literal dynamic imports. A module outside it would be missing from
+  // the binary (or would be dead code).
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "src/main.ts"],
+    cwd: new URL(".", ROOT).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(out.code === 0, new TextDecoder().decode(out.stderr));
+  const graph = new Set(
+    (JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      modules: { specifier: string }[];
+    }).modules.map((m) => m.specifier),
+  );
+  const src = new URL("src/", ROOT);
+  const missing: string[] = [];
+  const walk = (dir: URL) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) walk(new URL(`${e.name}/`, dir));
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) {
+        const url = new URL(e.name, dir).href;
+        if (!graph.has(url)) missing.push(url.slice(src.href.length));
+      }
+    }
+  };
+  walk(src);
+  assert.deepEqual(missing, []);
 });

@@ -17,8 +17,8 @@ import {
   probeHealthy,
 } from "../src/commands/probe_fast.ts";
 import { loadConfig } from "../src/config/load_config.ts";
-import { parseTarget } from "../src/checks/target.ts";
-import { httpRequest } from "../src/checks/http.ts";
+import { kind as http } from "../src/checks/http.ts";
+import { httpRequest } from "../src/checks/http_get.ts";
 import { defaultFor, envName, OPTIONS } from "../src/cli/options.ts";
 import { parseDuration } from "../src/config/duration.ts";
 import { closedPort, startFaultServer } from "./_servers.ts";
@@ -75,7 +75,7 @@ function scripted(
 
 /** The full probe parses `url` as an http target, at the same address, with the same request. */
 function assertSameAsFullCheck(fast: FastTarget, url: string): void {
-  const target = parseTarget(url, "target 1");
+  const target = http.parse(url, "target 1");
   assert.equal(target.scheme, "http");
   assert.equal(fast.hostname, target.host);
   assert.equal(fast.port, target.port);

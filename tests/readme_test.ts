@@ -47,3 +47,16 @@ Deno.test("the README pins the Deno version that CI installs and shows the test 
   assert.ok(readme.includes(`npm install -g deno@${pinned}`));
   assert.ok(readme.includes("deno task test"));
 });
+
+Deno.test("the README's target table has a row for every kind of target, and links the architecture page", async () => {
+  const { KINDS } = await import("../src/checks/mod.ts");
+  const section = readme.split("\n## Targets\n")[1]?.split("\n## ")[0] ?? "";
+  const firstColumn = section.split("\n").filter((l) => l.startsWith("| `"))
+    .map((l) => l.split("|")[1]).join(" ");
+  for (const [schemes] of KINDS) {
+    for (const s of schemes) {
+      assert.ok(firstColumn.includes(`\`${s}://`), `README lacks ${s}://`);
+    }
+  }
+  assert.ok(readme.includes("(docs/architecture.md)"));
+});

@@ -5,14 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { NotReadyError, PermanentError } from "../src/checks/check.ts";
-import { parseUnixUrl, unixCheck, unixFacts } from "../src/checks/unix.ts";
+import { kind as unix } from "../src/checks/unix.ts";
+import { runPreflight, startPreflight } from "./_cli.ts";
 
 async function attempt(
   path: string,
   timeoutMs = 5000,
 ): Promise<Error | undefined> {
   try {
-    await unixCheck(parseUnixUrl(`unix://${path}`, "test")).check(
+    await unix.check(unix.parse(`unix://${path}`, "test"), {}).check(
       AbortSignal.timeout(timeoutMs),
     );
     return undefined;
@@ -37,8 +38,8 @@ Deno.test("unix check is ready when a listener accepts, and doctor reports the s
     const accepted = listener.accept().then((c) => c.close());
     assert.equal(await attempt(path), undefined);
     await accepted;
-    const facts = await unixFacts(
-      parseUnixUrl(`unix://${path}`, "t"),
+    const facts = await unix.facts!(
+      unix.parse(`unix://${path}`, "t"),
       AbortSignal.timeout(5000),
     );
     const info = await Deno.stat(path);
@@ -66,7 +67,7 @@ Deno.test("unix check: no socket yet is not ready; it becomes ready once a serve
     const first = await attempt(path);
     assert.ok(first instanceof NotReadyError, String(first));
     assert.equal(first.message, `no socket at ${path} (yet)`);
-    const check = unixCheck(parseUnixUrl(`unix://${path}`, "t"));
+    const check = unix.check(unix.parse(`unix://${path}`, "t"), {});
     let listener: Deno.Listener | undefined;
     try {
       // Poll as the wait loop would; the server appears after the first miss.
@@ -123,4 +124,43 @@ Deno.test("unix check: a path that is not a socket is permanent", () =>
       assert.ok(e instanceof PermanentError, `${path}: ${e}`);
       assert.match(e.message, pattern);
     }
+  }));
+
+Deno.test("wait and probe of unix:// through the CLI: no socket yet is not ready, then ready once a server listens; a path that is not a socket fails at once (exit 1)", () =>
+  withDir(async (dir) => {
+    const path = `${dir}/app.sock`;
+    const down = await runPreflight(["probe", `unix://${path}`]);
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, /no socket at .*app\.sock \(yet\)/);
+
+    await using waiting = startPreflight([
+      "wait",
+      "--timeout",
+      "30s",
+      "--log-level",
+      "debug",
+      `unix://${path}`,
+      "--",
+      "true",
+    ]);
+    await waiting.waitForStderr(/not ready: no socket at/);
+    using _listener = Deno.listen({ transport: "unix", path });
+    const up = await waiting.result;
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /✓ unix:\/\/.*app\.sock is ready/);
+    const healthy = await runPreflight(["probe", `unix://${path}`]);
+    assert.deepEqual([healthy.code, healthy.stderr], [0, ""]);
+
+    const file = `${dir}/not-a-socket`;
+    await Deno.writeTextFile(file, "");
+    const failed = await runPreflight([
+      "wait",
+      "--timeout",
+      "60s",
+      `unix://${file}`,
+    ]);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, /not-a-socket is a regular file, not a socket/);
+    const probed = await runPreflight(["probe", `unix://${file}`]);
+    assert.equal(probed.code, 1, probed.stderr);
   }));

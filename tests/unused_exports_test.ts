@@ -7,11 +7,7 @@ import assert from "node:assert/strict";
 import { exportsOf, unusedExports } from "../scripts/unused_exports.ts";
 
 Deno.test("every export under src/ is imported by another module", () => {
-  // src/checks/ is left out while its kinds become descriptor modules
-  // (issue 14, points 1 and 6: another branch); the lead adds it on merge.
-  const found = unusedExports(["src"]).filter((u) =>
-    !u.file.startsWith("src/checks/")
-  );
+  const found = unusedExports(["src"]);
   assert.deepEqual(
     found.map((u) =>
       `${u.file}:${u.line}: ${u.name}${

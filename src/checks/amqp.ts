@@ -15,22 +15,16 @@
  * plus the PEM file of `?cacertfile=PATH` (RabbitMQ's URI parameter; `cacert`
  * as for `rediss://` is accepted too). Verification cannot be turned off.
  */
-import { type Check, type CheckOptions, PermanentError } from "./check.ts";
-import {
-  type EndpointUrl,
-  invalidTarget,
-  parseEndpointUrl,
-} from "./endpoint_url.ts";
+import { type Check, PermanentError } from "./check.ts";
+import type { TargetKind } from "./kind.ts";
+import { type EndpointUrl, parseEndpointUrl } from "./endpoint_url.ts";
 import { type AmqpEndpoint, amqpHandshake } from "./amqp_handshake.ts";
 import type { FieldValue } from "./amqp_frame.ts";
 import type { ServerFacts } from "./server_facts.ts";
-import { hostPort } from "./target.ts";
-
-/** The schemes of this kind. */
-export const AMQP_SCHEMES = ["amqp", "amqps"] as const;
+import { hostPort, invalidTarget } from "./target.ts";
 
 /** The port a URL without one implies, per scheme. */
-export const AMQP_DEFAULT_PORTS = { amqp: 5672, amqps: 5671 } as const;
+const DEFAULT_PORTS = { amqp: 5672, amqps: 5671 };
 
 const FORM = "an amqp://[USER:PASSWORD@]HOST[:PORT][/VHOST] or amqps:// URL";
 
@@ -50,14 +44,11 @@ const ACCEPTED = [...CA_OPTIONS, "verify", "auth_mechanism", ...IGNORED];
 
 /** A parsed `amqp://` or `amqps://` URL. */
 export interface AmqpTarget extends EndpointUrl {
-  readonly scheme: (typeof AMQP_SCHEMES)[number];
+  readonly scheme: "amqp" | "amqps";
 }
 
-/**
- * What the check needs of a target: checks/target.ts' `Target` has all of
- * it. `path` is the virtual host as written in the URL, decoded.
- */
-export type AmqpTargetFields =
+/** What the check needs of a target; `path` is the virtual host as written in the URL, decoded. */
+type AmqpTargetFields =
   & Pick<
     EndpointUrl,
     "id" | "host" | "port" | "username" | "password" | "path" | "params"
@@ -71,9 +62,9 @@ export type AmqpTargetFields =
  * `/`, an unknown option, `verify=verify_none`, a login mechanism other than
  * PLAIN, or a CA file that cannot be read.
  */
-export function parseAmqpUrl(text: string, source: string): AmqpTarget {
+function parseAmqpUrl(text: string, source: string): AmqpTarget {
   const target = parseEndpointUrl(text, source, {
-    defaultPorts: AMQP_DEFAULT_PORTS,
+    defaultPorts: DEFAULT_PORTS,
     form: FORM,
   }) as AmqpTarget;
   const bad = (why: string) => invalidTarget(source, target.id, why);
@@ -118,7 +109,7 @@ export function parseAmqpUrl(text: string, source: string): AmqpTarget {
 }
 
 /** The virtual host a target opens: its path, "/" when the path is empty. */
-export function vhostOf(target: Pick<EndpointUrl, "path">): string {
+function vhostOf(target: Pick<EndpointUrl, "path">): string {
   return target.path === "" ? "/" : target.path;
 }
 
@@ -135,6 +126,7 @@ async function readCa(
       `Cannot read the CA file '${file}' of ${target.id}: ${
         (e as Error).message
       }`,
+      { cause: e },
     );
   }
 }
@@ -161,7 +153,7 @@ async function endpointOf(
 }
 
 /** How logs and reports name a target: "AMQP broker at mq:5672 (vhost '/')". */
-export function describeAmqpTarget(target: AmqpTargetFields): string {
+function describeAmqpTarget(target: AmqpTargetFields): string {
   const tls = target.scheme === "amqps" ? " over TLS" : "";
   const vhost = target.username === undefined
     ? ""
@@ -173,10 +165,7 @@ export function describeAmqpTarget(target: AmqpTargetFields): string {
  * Builds an AMQP check: `Connection.Start` without a user; with one, the
  * whole opening handshake on the virtual host, then a clean close.
  */
-export function amqpCheck(
-  target: AmqpTargetFields,
-  _options: CheckOptions = {},
-): Check {
+function amqpCheck(target: AmqpTargetFields): Check {
   return {
     id: target.id,
     async check(signal) {
@@ -190,7 +179,7 @@ export function amqpCheck(
  * credentials used): product, version, platform, cluster name and login
  * mechanisms. Rejects as the user-less check does.
  */
-export async function amqpFacts(
+async function amqpFacts(
   target: AmqpTargetFields,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
@@ -219,3 +208,24 @@ export async function amqpFacts(
     data,
   };
 }
+
+/** The AMQP 0-9-1 kind. */
+export const kind: TargetKind<AmqpTarget> = {
+  schemes: ["amqp", "amqps"],
+  defaultPorts: DEFAULT_PORTS,
+  speaksProtocol: true,
+  reference: [
+    [
+      "`amqp://HOST[:PORT]`, `amqps://` (no user)",
+      "the AMQP 0-9-1 protocol header is answered by `Connection.Start`",
+    ],
+    [
+      "`amqp://USER:PASS@HOST[:PORT][/VHOST]`, `amqps://`",
+      "the connection opens on the virtual host (default `/`, `%2F` in the path) and closes cleanly; 403 `ACCESS_REFUSED` and 530 `NOT_ALLOWED` are permanent; `amqps://...?cacertfile=PATH` adds a CA",
+    ],
+  ],
+  parse: parseAmqpUrl,
+  check: amqpCheck,
+  describe: describeAmqpTarget,
+  facts: amqpFacts,
+};

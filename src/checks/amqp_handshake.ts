@@ -164,6 +164,7 @@ export async function amqpHandshake(
     if (e instanceof AmqpProtocolError) {
       throw new NotReadyError(
         `${where} is not answering as AMQP 0-9-1: ${e.message}`,
+        { cause: e },
       );
     }
     throw e;

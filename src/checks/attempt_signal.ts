@@ -6,6 +6,7 @@
  * socket checks.
  */
 import { NotReadyError } from "./check.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 
 /** Longest a single attempt may take when the caller's signal never aborts. */
 export const MAX_ATTEMPT_MS = 30_000;
@@ -20,12 +21,6 @@ export function attemptSignal(
   ms = MAX_ATTEMPT_MS,
 ): AbortSignal {
   return AbortSignal.any([outer, AbortSignal.timeout(ms)]);
-}
-
-/** True when `signal` aborted because a timer ran out (not a stop request). */
-export function timedOut(signal: AbortSignal): boolean {
-  const r = signal.reason;
-  return r instanceof Error && r.name === "TimeoutError";
 }
 
 /**

@@ -8,7 +8,8 @@
  */
 import { NotReadyError } from "./check.ts";
 import { connectAny, connectError, raceAbort } from "./connect.ts";
-import { abortedError, timedOut } from "./attempt_signal.ts";
+import { abortedError } from "./attempt_signal.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 
 /**
  * Decodes the next message at the start of `bytes`: `undefined` when more
@@ -80,6 +81,7 @@ export class ByteStream implements Disposable {
       if (opts.signal.aborted) {
         throw new NotReadyError(
           `TLS handshake with ${opts.where} did not complete in time (is TLS enabled on that port?)`,
+          { cause: e },
         );
       }
       throw connectError(e, opts.where);
@@ -133,6 +135,7 @@ export class ByteStream implements Disposable {
           timedOut(this.#signal)
             ? `sending ${what} to ${this.where} did not complete before the attempt timed out`
             : `check aborted while sending ${what} to ${this.where}`,
+          { cause: e },
         );
       }
       throw this.#failure(e, what, true);

@@ -3,6 +3,7 @@
  * {@linkcode Check}; the wait loop (src/wait/) does the retrying, so a check
  * makes exactly one attempt and says whether a failure is worth retrying.
  */
+import { scrub } from "../redact.ts";
 
 /** One readiness check of one target. */
 export interface Check {
@@ -26,17 +27,30 @@ export class PermanentError extends Error {
   override name = "PermanentError";
 }
 
+/**
+ * Masks the target's password (as written and percent-encoded) and every
+ * registered secret in a failure's message: a peer that echoes what it
+ * received must not make a log line show it. Same error, same class.
+ */
+export function hideSecrets<E extends Error>(
+  error: E,
+  password: string | undefined,
+): E {
+  let msg = scrub(error.message);
+  if (password) {
+    for (const form of [password, encodeURIComponent(password)]) {
+      msg = msg.split(form).join("***");
+    }
+  }
+  error.message = msg;
+  return error;
+}
+
 /** Options shared by all checks, from the command line. */
 export interface CheckOptions {
   /** HTTP statuses counted as ready; default any 2xx. */
   httpStatus?: readonly number[];
 }
-
-/** Builds the check for one parsed target. */
-export type CheckFactory = (
-  target: import("./target.ts").Target,
-  options: CheckOptions,
-) => Check;
 
 /** Turns any error into a one-line reason, without a stack. */
 export function reasonOf(error: unknown): string {

@@ -6,6 +6,7 @@
  */
 import { NotReadyError, PermanentError } from "./check.ts";
 import { hostPort } from "./target.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -29,16 +30,13 @@ export async function resolveAll(host: string): Promise<string[]> {
     const code = (e as { code?: string }).code ?? "";
     throw new NotReadyError(
       `host '${host}' does not resolve${code ? ` (${code})` : ""}`,
+      { cause: e },
     );
   }
 }
 
 function abortReason(signal: AbortSignal): Error {
-  return new NotReadyError(
-    signal.reason instanceof Error && signal.reason.name === "TimeoutError"
-      ? "timed out"
-      : "aborted",
-  );
+  return new NotReadyError(timedOut(signal) ? "timed out" : "aborted");
 }
 
 /** Rejects when the signal aborts; the returned function removes the listener. */
@@ -71,29 +69,81 @@ export function raceAbort<T>(
   });
 }
 
-/** Classifies a socket error: refused, reset, unreachable are transient. */
+/** TLS verification failures of `node:tls` (the npm clients), by code. */
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+const CERTIFICATE =
+  /certificate|altnames|self[- ]signed|UnknownIssuer|NotValidForName|BadCertificate|CertNotValid|InvalidCertificate/i;
+
+/**
+ * Classifies a failure to reach a server, from `Deno.connect` (error names)
+ * or from `node:net` inside an npm client (error codes), worded once for
+ * every check, `doctor` and the migration lock: refused, reset, timed out
+ * and unresolved are transient; a TLS certificate the roots do not vouch
+ * for is permanent. Errors already classified pass through; anything else
+ * is "cannot connect", transient. The original is the `cause`.
+ */
 export function connectError(e: unknown, where: string): Error {
   if (e instanceof NotReadyError || e instanceof PermanentError) return e;
-  const name = (e as Error)?.name ?? "";
-  const msg = (e as Error)?.message ?? String(e);
-  if (name === "ConnectionRefused") {
-    return new NotReadyError(`connection refused by ${where}`);
-  }
-  if (name === "ConnectionReset") {
-    return new NotReadyError(`connection reset by ${where}`);
-  }
-  if (name === "TimedOut") {
-    return new NotReadyError(`connection to ${where} timed out`);
+  return reachFailure(e, where) ??
+    new NotReadyError(
+      `cannot connect to ${where}: ${messageOf(e)}`,
+      { cause: e },
+    );
+}
+
+function messageOf(e: unknown): string {
+  return String((e as { message?: unknown })?.message ?? e).split("\n")[0];
+}
+
+/**
+ * The failure to reach `where` that `e` is (see {@linkcode connectError}),
+ * or undefined when it is not one: a protocol's classifier asks this first,
+ * then words its own errors.
+ */
+export function reachFailure(e: unknown, where: string): Error | undefined {
+  const err = (e ?? {}) as { name?: unknown; code?: unknown };
+  const name = typeof err.name === "string" ? err.name : "";
+  const code = typeof err.code === "string" ? err.code : "";
+  const msg = messageOf(e);
+  const cause = { cause: e };
+  if (name === "ConnectionRefused" || code === "ECONNREFUSED") {
+    return new NotReadyError(`connection refused by ${where}`, cause);
   }
   if (
-    /certificate|UnknownIssuer|NotValidForName|BadCertificate|CertNotValid|InvalidCertificate/i
-      .test(msg)
+    name === "ConnectionReset" || name === "BrokenPipe" ||
+    code === "ECONNRESET" || code === "EPIPE"
   ) {
-    return new PermanentError(
-      `TLS certificate error from ${where}: ${msg.split("\n")[0]}`,
+    return new NotReadyError(`connection reset by ${where}`, cause);
+  }
+  if (name === "TimedOut" || code === "ETIMEDOUT") {
+    return new NotReadyError(`connection to ${where} timed out`, cause);
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new NotReadyError(
+      `host of ${where} does not resolve (${code})`,
+      cause,
     );
   }
-  return new NotReadyError(`cannot connect to ${where}: ${msg.split("\n")[0]}`);
+  if (TLS_CODES.has(code) || CERTIFICATE.test(msg)) {
+    return new PermanentError(
+      `TLS certificate error from ${where}: ${msg}`,
+      cause,
+    );
+  }
+  return undefined;
 }
 
 export interface ConnectOptions {

@@ -9,9 +9,10 @@
  * waiting for DNS is for (a service registering, a record being changed).
  * There is no host:port: the name is the URL's host, the server an option.
  */
-import { type Check, type CheckOptions, NotReadyError } from "./check.ts";
-import { invalidTarget } from "./endpoint_url.ts";
-import { redactUrl } from "../config/redact.ts";
+import { type Check, NotReadyError } from "./check.ts";
+import type { TargetKind } from "./kind.ts";
+import { invalidTarget } from "./target.ts";
+import { redactUrl } from "../redact.ts";
 import { attemptSignal } from "./attempt_signal.ts";
 import {
   canonicalAddress,
@@ -25,11 +26,8 @@ import {
 } from "./dns_records.ts";
 import type { ServerFacts } from "./server_facts.ts";
 
-/** The schemes of this kind. */
-export const DNS_SCHEMES = ["dns"] as const;
-
 /** The port of `server=HOST` without one. */
-export const DNS_DEFAULT_PORT = 53;
+const DNS_DEFAULT_PORT = 53;
 
 const FORM =
   "a dns://NAME[?type=A|AAAA|CNAME|SRV|TXT][&value=VALUE][&server=IP[:PORT]] URL";
@@ -41,7 +39,7 @@ export interface DnsTarget extends DnsQuery {
   readonly url: string;
   /** The URL as logged (it holds no secret; masked by the same rule as others all the same). */
   readonly id: string;
-  readonly scheme: (typeof DNS_SCHEMES)[number];
+  readonly scheme: "dns";
   /** The value a record must have, as written. */
   readonly value?: string;
 }
@@ -74,7 +72,7 @@ function isIpv6(text: string): boolean {
  * a record of the type, or a server that is not an IP address with an
  * optional port.
  */
-export function parseDnsUrl(text: string, source: string): DnsTarget {
+function parseDnsUrl(text: string, source: string): DnsTarget {
   const id = redactUrl(text);
   const bad = (why: string) => invalidTarget(source, id, why);
   if (!/^dns:\/\//i.test(text)) throw bad(`expected ${FORM}`);
@@ -198,17 +196,14 @@ function parseServer(text: string): NameServer | null {
 }
 
 /** How logs and reports name a target: "DNS name db.test (A at 10.0.0.2:53)". */
-export function describeDnsTarget(target: DnsTarget): string {
+function describeDnsTarget(target: DnsTarget): string {
   return `DNS name ${target.name} (${target.type ?? "address"} at ${
     serverName(target.server)
   })`;
 }
 
 /** Builds a DNS check: ready when the name resolves (to the value, when given). */
-export function dnsCheck(
-  target: DnsTarget,
-  _options: CheckOptions = {},
-): Check {
+function dnsCheck(target: DnsTarget): Check {
   return {
     id: target.id,
     async check(outer) {
@@ -234,7 +229,7 @@ function describe(type: DnsRecordType | undefined, records: string[]): string {
 }
 
 /** What `doctor` reports about a `dns://` target: the records the name has now. */
-export async function dnsFacts(
+async function dnsFacts(
   target: DnsTarget,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
@@ -249,3 +244,17 @@ export async function dnsFacts(
     },
   };
 }
+
+/** The DNS kind: no port of its own (the server's is an option). */
+export const kind: TargetKind<DnsTarget> = {
+  schemes: ["dns"],
+  defaultPorts: {},
+  reference: [[
+    "`dns://NAME[?type=A\\|AAAA\\|CNAME\\|SRV\\|TXT][&value=V][&server=IP[:PORT]]`",
+    "the name resolves, to `value` when given (any one record); without `type` any address, without `server` the system's resolver; a missing name or another value is waited out, never permanent",
+  ]],
+  parse: parseDnsUrl,
+  check: dnsCheck,
+  describe: describeDnsTarget,
+  facts: dnsFacts,
+};

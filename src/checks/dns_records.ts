@@ -91,15 +91,19 @@ export async function lookupRecords(
     if (name === "NotFound") {
       throw new NotReadyError(
         `${query.name} has no ${what} record at ${at} (yet)`,
+        { cause: e },
       );
     }
     if (name === "TimedOut") {
-      throw new NotReadyError(`no answer from ${at} about ${query.name}`);
+      throw new NotReadyError(`no answer from ${at} about ${query.name}`, {
+        cause: e,
+      });
     }
     throw new NotReadyError(
       `looking up ${what} of ${query.name} at ${at} failed: ${
         String((e as Error)?.message ?? e).split("\n")[0]
       }`,
+      { cause: e },
     );
   }
 }
@@ -126,6 +130,7 @@ async function systemAddresses(
       `${name} does not resolve at the system resolver${
         code ? ` (${code})` : ""
       }`,
+      { cause: e },
     );
   }
   throw new NotReadyError(`${name} has no address at the system resolver`);
@@ -199,7 +204,7 @@ export function recordMatches(
 }
 
 /** A name in lower case without its final dot. */
-export function canonicalName(name: string): string {
+function canonicalName(name: string): string {
   return name.toLowerCase().replace(/\.$/, "");
 }
 

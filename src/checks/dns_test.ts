@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { describeDnsTarget, DNS_DEFAULT_PORT, parseDnsUrl } from "./dns.ts";
+import { kind as dns } from "./dns.ts";
 import {
   canonicalAddress,
   formatRecords,
   recordMatches,
 } from "./dns_records.ts";
+
+const parseDnsUrl = dns.parse;
+const describeDnsTarget = dns.describe;
+/** The port of a server given without one, as the check uses it. */
+const DNS_DEFAULT_PORT = 53;
 
 Deno.test("parseDnsUrl reads the name, type, value and server", () => {
   assert.deepEqual(

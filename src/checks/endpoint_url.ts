@@ -1,21 +1,24 @@
 /**
  * Parsing of `scheme://[USER[:PASSWORD]@]HOST[:PORT][/PATH][?QUERY]` target
- * URLs for kinds that name a network server (MySQL, AMQP). Each kind calls it
- * with its own schemes and default ports, then validates its own path and
- * options. Credentials are redacted here, where they enter: `id` is the only
- * form that may be logged, and the password is registered for scrubbing.
+ * URLs, for kinds that name one network server (TCP, Redis, HTTP, MySQL,
+ * AMQP). Each kind calls it with its own schemes and default ports, then
+ * validates its own path and options. Credentials are redacted here, where
+ * they enter: `id` is the only form that may be logged, and the password is
+ * registered for scrubbing.
  */
-import { ConfigError } from "../errors.ts";
-import { redactUrl, registerSecret } from "../config/redact.ts";
+import { redactUrl, registerSecret } from "../redact.ts";
+import {
+  decodeComponent,
+  invalidTarget,
+  isPortText,
+  portText,
+  schemeOf,
+  type Target,
+  unencodedError,
+} from "./target.ts";
 
-/** A parsed server URL. Field for field the shape of checks/target.ts' `Target`. */
-export interface EndpointUrl {
-  /** The URL as given, credentials included: never log it. */
-  readonly url: string;
-  /** The URL with the password masked. */
-  readonly id: string;
-  /** The scheme, lower case, after `normalizeScheme`. */
-  readonly scheme: string;
+/** A parsed server URL. */
+export interface EndpointUrl extends Target {
   /** Host name or IP address, IPv6 without brackets. */
   readonly host: string;
   readonly port: number;
@@ -28,21 +31,15 @@ export interface EndpointUrl {
 
 /** What one kind accepts. */
 export interface EndpointUrlRules {
-  /** Accepted schemes (lower case) and the port each one implies. */
-  readonly defaultPorts: Readonly<Record<string, number>>;
+  /**
+   * Accepted schemes (lower case) and the port each one implies; `undefined`
+   * for a scheme whose URLs must give the port (`tcp://`).
+   */
+  readonly defaultPorts: Readonly<Record<string, number | undefined>>;
   /** The accepted form, for messages: "a mysql://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] URL". */
   readonly form: string;
   /** Maps a scheme as written to one of `defaultPorts` (e.g. SQLAlchemy's `mysql+pymysql`). */
   readonly normalizeScheme?: (scheme: string) => string;
-}
-
-/** The configuration error for one target: "Invalid SOURCE 'ID': WHY". */
-export function invalidTarget(
-  source: string,
-  id: string,
-  why: string,
-): ConfigError {
-  return new ConfigError(`Invalid ${source} '${id}': ${why}`);
 }
 
 /**
@@ -56,22 +53,24 @@ export function parseEndpointUrl(
 ): EndpointUrl {
   const id = redactUrl(text);
   const bad = (why: string) => invalidTarget(source, id, why);
-  const written = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1].toLowerCase();
+  const written = schemeOf(text);
   const scheme = written === undefined
     ? undefined
     : (rules.normalizeScheme?.(written) ?? written);
   if (scheme === undefined || !(scheme in rules.defaultPorts)) {
     throw bad(`expected ${rules.form}`);
   }
+  const unencoded = unencodedError(text, bad);
+  if (unencoded) throw unencoded;
+  const given = portText(text);
+  if (given !== undefined && given !== "" && !isPortText(given)) {
+    throw bad("the port must be a number 1-65535");
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw bad(
-      badPort(text)
-        ? "the port must be a number 1-65535"
-        : `expected ${rules.form}`,
-    );
+    throw bad(`expected ${rules.form}`);
   }
   if (!text.slice(written!.length + 1).startsWith("//")) {
     throw bad(`expected ${rules.form}`);
@@ -79,12 +78,16 @@ export function parseEndpointUrl(
   let host = url.hostname;
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   if (host === "") throw bad(`missing host, expected ${rules.form}`);
-  host = decode(host);
-  const port = url.port === "" ? rules.defaultPorts[scheme] : Number(url.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw bad("the port must be a number 1-65535");
-  }
-  const password = url.password === "" ? undefined : decode(url.password);
+  host = decodeComponent(host);
+  // WHATWG URL drops a port equal to a special scheme's default: read it
+  // as written.
+  const port = given !== undefined && given !== ""
+    ? Number(given)
+    : rules.defaultPorts[scheme];
+  if (port === undefined) throw bad(`missing port, expected ${rules.form}`);
+  const password = url.password === ""
+    ? undefined
+    : decodeComponent(url.password);
   registerSecret(password);
   const bare = url.pathname.startsWith("/")
     ? url.pathname.slice(1)
@@ -98,27 +101,9 @@ export function parseEndpointUrl(
     // ":PASSWORD@" logs in with an empty user name, as MySQL clients do.
     username: url.username === ""
       ? (password === undefined ? undefined : "")
-      : decode(url.username),
+      : decodeComponent(url.username),
     password,
-    path: decode(bare),
+    path: bare.includes("%") ? decodeComponent(bare) : bare,
     params: url.searchParams,
   };
-}
-
-/** True when the authority's port is written but is not 1-65535 (the URL parser only says "invalid"). */
-function badPort(text: string): boolean {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(text)?.[1];
-  if (authority === undefined) return false;
-  const hostPart = authority.slice(authority.lastIndexOf("@") + 1);
-  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPart)?.[1];
-  return port !== undefined && port !== "" &&
-    !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
-}
-
-function decode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

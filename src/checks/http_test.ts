@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { httpRequest, parseHead } from "./http.ts";
-import { parseTarget } from "./target.ts";
+import { kind as http } from "./http.ts";
+import { httpGet, httpRequest, parseHead } from "./http_get.ts";
 
 const text = (url: string) =>
-  new TextDecoder().decode(httpRequest(parseTarget(url, "test")));
+  new TextDecoder().decode(httpRequest(http.parse(url, "test")));
 
 Deno.test("the request names the path and query, the Host with a non-default port, and closes the connection", () => {
   assert.equal(
@@ -47,7 +47,6 @@ Deno.test("parseHead reads the status and headers, waits for a whole status line
 
 Deno.test("a peer's broken UTF-8 does not leak into the next check's response", async () => {
   const { startFaultServer } = await import("../../tests/_servers.ts");
-  const { httpCheck } = await import("./http.ts");
   await using garbage = startFaultServer("garbage");
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -55,7 +54,7 @@ Deno.test("a peer's broken UTF-8 does not leak into the next check's response", 
   );
   try {
     const check = (url: string) =>
-      httpCheck(parseTarget(url, "test"), {}).check(AbortSignal.timeout(3000));
+      http.check(http.parse(url, "test"), {}).check(AbortSignal.timeout(3000));
     await assert.rejects(check(`http://127.0.0.1:${garbage.port}/`));
     await check(`http://127.0.0.1:${server.addr.port}/`);
   } finally {
@@ -64,7 +63,6 @@ Deno.test("a peer's broken UTF-8 does not leak into the next check's response", 
 });
 
 Deno.test("httpGet reads a body up to the limit, whether sized or chunked", async () => {
-  const { httpGet } = await import("./http.ts");
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     (req) => {
@@ -88,7 +86,7 @@ Deno.test("httpGet reads a body up to the limit, whether sized or chunked", asyn
   try {
     const get = (path: string, max: number) =>
       httpGet(
-        parseTarget(`http://127.0.0.1:${server.addr.port}${path}`, "test"),
+        http.parse(`http://127.0.0.1:${server.addr.port}${path}`, "test"),
         AbortSignal.timeout(3000),
         max,
       );

@@ -18,12 +18,9 @@
  * and runs `SELECT 1` (mysql_login.ts, with `mysql2`); access denied and an
  * unknown database are permanent.
  */
-import type { Check, CheckOptions } from "./check.ts";
-import {
-  type EndpointUrl,
-  invalidTarget,
-  parseEndpointUrl,
-} from "./endpoint_url.ts";
+import type { Check } from "./check.ts";
+import { type EndpointUrl, parseEndpointUrl } from "./endpoint_url.ts";
+import type { TargetKind } from "./kind.ts";
 import { readGreeting } from "./mysql_greeting.ts";
 import {
   CAPABILITY_SSL,
@@ -31,13 +28,10 @@ import {
   serverProduct,
 } from "./mysql_packet.ts";
 import type { ServerFacts } from "./server_facts.ts";
-import { hostPort } from "./target.ts";
-
-/** The schemes of this kind. */
-export const MYSQL_SCHEMES = ["mysql", "mariadb"] as const;
+import { hostPort, invalidTarget } from "./target.ts";
 
 /** The port a URL without one implies. */
-export const MYSQL_DEFAULT_PORT = 3306;
+const DEFAULT_PORT = 3306;
 
 /** The accepted form, for messages. */
 const FORM =
@@ -45,13 +39,10 @@ const FORM =
 
 /** A parsed `mysql://` or `mariadb://` URL. */
 export interface MysqlTarget extends EndpointUrl {
-  readonly scheme: (typeof MYSQL_SCHEMES)[number];
+  readonly scheme: "mysql" | "mariadb";
 }
 
-/**
- * What the check needs of a target: checks/target.ts' `Target` has all of
- * it, so a registry can pass one as it is.
- */
+/** What the check needs of a target. */
 export type MysqlEndpoint = Pick<
   EndpointUrl,
   "id" | "host" | "port" | "username" | "password" | "path"
@@ -64,9 +55,9 @@ export type MysqlEndpoint = Pick<
  * are ignored; TLS options are refused rather than ignored, since this check
  * does not use TLS and would send the password in clear.
  */
-export function parseMysqlUrl(text: string, source: string): MysqlTarget {
+function parseMysqlUrl(text: string, source: string): MysqlTarget {
   const target = parseEndpointUrl(text, source, {
-    defaultPorts: { mysql: MYSQL_DEFAULT_PORT, mariadb: MYSQL_DEFAULT_PORT },
+    defaultPorts: { mysql: DEFAULT_PORT, mariadb: DEFAULT_PORT },
     form: FORM,
     // SQLAlchemy names the driver: mysql+pymysql://, mariadb+mariadbconnector://.
     normalizeScheme: (s) => s.replace(/^(mysql|mariadb)\+[a-z0-9_]+$/, "$1"),
@@ -88,7 +79,7 @@ export function parseMysqlUrl(text: string, source: string): MysqlTarget {
 }
 
 /** How logs and reports name a target: "MySQL at db:3306" (credentials never shown). */
-export function describeMysqlTarget(
+function describeMysqlTarget(
   target: Pick<EndpointUrl, "host" | "port" | "username" | "path">,
 ): string {
   const as = target.username === undefined
@@ -103,10 +94,7 @@ export function describeMysqlTarget(
  * Builds a MySQL/MariaDB check: the greeting without a user, login and
  * `SELECT 1` with one (`mysql2`, imported on the first such attempt).
  */
-export function mysqlCheck(
-  target: MysqlEndpoint,
-  _options: CheckOptions = {},
-): Check {
+function mysqlCheck(target: MysqlEndpoint): Check {
   return {
     id: target.id,
     async check(signal) {
@@ -129,7 +117,7 @@ export function mysqlCheck(
  * credentials used): product and version, or the error it greets with.
  * Rejects as the user-less check does when it is not ready.
  */
-export async function mysqlFacts(
+async function mysqlFacts(
   target: MysqlEndpoint,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
@@ -157,3 +145,24 @@ export async function mysqlFacts(
     },
   };
 }
+
+/** The MySQL/MariaDB kind. */
+export const kind: TargetKind<MysqlTarget> = {
+  schemes: ["mysql", "mariadb"],
+  defaultPorts: { mysql: DEFAULT_PORT, mariadb: DEFAULT_PORT },
+  speaksProtocol: true,
+  reference: [
+    [
+      "`mysql://HOST[:PORT]`, `mariadb://` (no user)",
+      'the server\'s initial handshake arrives: "too many connections" and "host not allowed" instead mean up, "shutdown in progress" and silence while it initialises are not ready',
+    ],
+    [
+      "`mysql://USER[:PASS]@HOST[:PORT][/DB]`, `mariadb://`, `mysql+DRIVER://`",
+      "login succeeds and `SELECT 1` returns; access denied and an unknown database are permanent; TLS options are refused (the check does not use TLS)",
+    ],
+  ],
+  parse: parseMysqlUrl,
+  check: mysqlCheck,
+  describe: describeMysqlTarget,
+  facts: mysqlFacts,
+};

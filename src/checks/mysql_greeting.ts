@@ -43,10 +43,13 @@ export async function readGreeting(
     if (e instanceof MysqlProtocolError) {
       throw new NotReadyError(
         `${where} is not answering as MySQL: ${e.message}`,
+        { cause: e },
       );
     }
     throw e instanceof NotReadyError || e instanceof PermanentError
       ? e
-      : new NotReadyError(`cannot read the greeting of ${where}: ${e}`);
+      : new NotReadyError(`cannot read the greeting of ${where}: ${e}`, {
+        cause: e,
+      });
   }
 }

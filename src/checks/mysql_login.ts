@@ -4,15 +4,14 @@
  * here, and this module only when a target with a user is checked, so
  * nothing else pays for loading it.
  */
-import { NotReadyError, PermanentError } from "./check.ts";
-import { connectAny, raceAbort, resolveAll } from "./connect.ts";
+import { hideSecrets, NotReadyError, PermanentError } from "./check.ts";
+import { connectAny, raceAbort, reachFailure, resolveAll } from "./connect.ts";
 import {
   abortedError,
   attemptSignal,
   MAX_ATTEMPT_MS,
 } from "./attempt_signal.ts";
 import { hostPort } from "./target.ts";
-import { scrub } from "../config/redact.ts";
 import type { MysqlEndpoint } from "./mysql.ts";
 
 /**
@@ -55,14 +54,19 @@ export function classifyMysqlError(e: unknown, where: string): Error {
   const code = typeof err.code === "string" ? err.code : "";
   const errno = typeof err.errno === "number" ? err.errno : undefined;
   const message = (err.message ?? String(e)).split("\n")[0].replace(/\.$/, "");
+  const cause = { cause: e };
   // Server errors carry their ER_ name; socket errors an E... name.
   if (errno !== undefined && code.startsWith("ER_")) {
     if (PERMANENT_ERRNOS.has(errno)) {
       return new PermanentError(
         `${where} rejected the login: ${message} (${errno})`,
+        cause,
       );
     }
-    return new NotReadyError(`login to ${where} failed: ${message} (${errno})`);
+    return new NotReadyError(
+      `login to ${where} failed: ${message} (${errno})`,
+      cause,
+    );
   }
   if (
     /authentication using unknown plugin|auth_switch|AUTH_SWITCH/i.test(
@@ -71,39 +75,18 @@ export function classifyMysqlError(e: unknown, where: string): Error {
   ) {
     return new PermanentError(
       `${where} asks for an authentication method preflight cannot use: ${message}`,
+      cause,
     );
   }
-  switch (code) {
-    case "ECONNREFUSED":
-      return new NotReadyError(`connection refused by ${where}`);
-    case "ECONNRESET":
-    case "EPIPE":
-      return new NotReadyError(`connection reset by ${where} during the login`);
-    case "ETIMEDOUT":
-      return new NotReadyError(`connection to ${where} timed out`);
-    case "PROTOCOL_CONNECTION_LOST":
-      return new NotReadyError(
-        `connection closed by ${where} before the login completed`,
-      );
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return new NotReadyError(`host of ${where} does not resolve (${code})`);
+  if (code === "PROTOCOL_CONNECTION_LOST") {
+    return new NotReadyError(
+      `connection closed by ${where} before the login completed`,
+      cause,
+    );
   }
-  return new NotReadyError(`cannot log in to ${where}: ${message}`);
-}
-
-/** Masks the target's password (and any registered secret) in a message. */
-function safe(error: Error, password: string | undefined): Error {
-  let msg = scrub(error.message);
-  if (password) {
-    for (const form of [password, encodeURIComponent(password)]) {
-      msg = msg.split(form).join("***");
-    }
-  }
-  if (msg === error.message) return error;
-  return error instanceof PermanentError
-    ? new PermanentError(msg)
-    : new NotReadyError(msg);
+  // Reaching the server: worded as for every other check.
+  return reachFailure(e, where) ??
+    new NotReadyError(`cannot log in to ${where}: ${message}`, cause);
 }
 
 /**
@@ -186,7 +169,7 @@ export async function mysqlLogin(
     if (signal.aborted && !(e instanceof PermanentError)) {
       throw abortedError(signal, `completed login to ${where}`);
     }
-    throw safe(classifyMysqlError(e, where), target.password);
+    throw hideSecrets(classifyMysqlError(e, where), target.password);
   } finally {
     signal.removeEventListener("abort", destroy);
     // After a login, COM_QUIT ends the session politely (no "aborted

@@ -51,7 +51,7 @@ export type Greeting =
   };
 
 /** Largest first packet accepted: real greetings are about a hundred bytes. */
-export const MAX_GREETING = 16 * 1024;
+const MAX_GREETING = 16 * 1024;
 
 /** CLIENT_SSL: the server can switch to TLS. */
 export const CAPABILITY_SSL = 0x800;
@@ -60,7 +60,7 @@ export const CAPABILITY_SSL = 0x800;
  * Errors a server sends instead of the handshake that mean "not accepting
  * connections right now", as SQLSTATE 57P03 does for PostgreSQL.
  */
-export const CANNOT_CONNECT_NOW: ReadonlyMap<number, string> = new Map([
+const CANNOT_CONNECT_NOW: ReadonlyMap<number, string> = new Map([
   [1053, "ER_SERVER_SHUTDOWN"],
   [3032, "ER_SERVER_OFFLINE_MODE"],
 ]);

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { clearSecrets, scrub } from "../config/redact.ts";
-import {
-  describeMysqlTarget,
-  MYSQL_DEFAULT_PORT,
-  parseMysqlUrl,
-} from "./mysql.ts";
+import { clearSecrets, scrub } from "../redact.ts";
+import { kind as mysql } from "./mysql.ts";
+
+const parseMysqlUrl = mysql.parse;
+const describeMysqlTarget = mysql.describe;
+const MYSQL_DEFAULT_PORT = mysql.defaultPorts.mysql;
 
 Deno.test("parseMysqlUrl reads host, port, user, password and database, 3306 by default", () => {
-  const cases: [string, Partial<ReturnType<typeof parseMysqlUrl>>][] = [
+  const cases: [string, Partial<ReturnType<typeof mysql.parse>>][] = [
     ["mysql://db", { scheme: "mysql", host: "db", port: MYSQL_DEFAULT_PORT }],
     ["mariadb://db:3307", { scheme: "mariadb", host: "db", port: 3307 }],
     ["MySQL://db", { scheme: "mysql", host: "db", port: 3306 }],

@@ -1,402 +1,73 @@
 /**
- * `postgres://` and `postgresql://` targets.
+ * `postgres://` and `postgresql://` targets, default port 5432, with libpq's
+ * URL syntax (postgres_url.ts: host lists, socket directories, `sslmode`,
+ * `target_session_attrs`).
  *
- * Without a user (`postgres://HOST:PORT`) the check is `pg_isready`'s: it
- * sends a startup packet and reads the first reply. An authentication demand
- * or any error means the server is up; SQLSTATE 57P03 ("the database system
- * is starting up", a standby not yet accepting) means not ready, and so does
- * anything that is not a PostgreSQL reply (a proxy that accepts and closes, a
- * silent or garbage-speaking peer). No client library does this, so the few
- * bytes of protocol are spoken here.
- *
- * With a user (`postgres://USER[:PASS]@HOST:PORT/DB?sslmode=...`) the check
- * logs in with postgres.js (loaded only on this path) as libpq would
- * (checks/postgres_session.ts): sslmode fallbacks, and target_session_attrs
- * judged on the session.
- *
- * Both levels follow libpq's host syntax: a host list is ready when one of
- * its servers is (all are tried at once), and a Unix-socket directory as
- * host is reached at `DIR/.s.PGSQL.PORT`. target_session_attrs needs a
- * login: without a user the check is `pg_isready`'s, which ignores it, as
- * PQping does.
+ * Without a user the check is `pg_isready`'s (postgres_ping.ts): the first
+ * reply to a startup packet. With a user it logs in as libpq would and
+ * judges the session (postgres_login.ts). A host list is ready when one of
+ * its servers is (all are tried at once).
  */
-import type { Check, CheckFactory } from "./check.ts";
-import { NotReadyError, PermanentError } from "./check.ts";
-import { connectAny, connectError } from "./connect.ts";
-import { type Endpoint, hostPort, type Target } from "./target.ts";
-import { isSocketDir, socketPath } from "./postgres_hosts.ts";
-import { sessionAttrsOf, sslModeOf } from "./postgres_options.ts";
+import type { TargetKind } from "./kind.ts";
+import { combineFailures } from "./postgres_session.ts";
 import {
-  CANNOT_CONNECT_NOW,
-  classifyLoginError,
-  serverMessage,
-} from "./postgres_errors.ts";
-import {
-  attrsMismatch,
-  closeSession,
-  combineFailures,
-  openSession,
-} from "./postgres_session.ts";
-
-export { classifyLoginError, sslModeOf };
-
-/**
- * Longest a single attempt may take when the caller's signal never aborts: a
- * silent peer must not hang a check forever.
- */
-export const MAX_ATTEMPT_MS = 30_000;
-
-/** User name sent by the user-less probe; it shows up in the server log when the probe is rejected. */
-export const PROBE_USER = "preflight_probe";
-
-// ---------------------------------------------------------------------------
-// Protocol (pure)
-
-/** Builds a protocol 3.0 StartupMessage with the given parameters. */
-export function startupMessage(params: Record<string, string>): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  for (const [k, v] of Object.entries(params)) {
-    parts.push(enc.encode(k), new Uint8Array([0]), enc.encode(v));
-    parts.push(new Uint8Array([0]));
-  }
-  parts.push(new Uint8Array([0]));
-  const bodyLength = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(8 + bodyLength);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, out.length);
-  view.setInt32(4, 3 << 16); // protocol 3.0
-  let at = 8;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Terminate ('X'): ends a session politely once it is established. */
-const TERMINATE = new Uint8Array([0x58, 0, 0, 0, 4]);
-
-/** Largest first reply accepted; real ones are a few hundred bytes. */
-const MAX_REPLY = 64 * 1024;
-
-/** What the first bytes from the server say. */
-export type FirstReply =
-  /** More bytes are needed. */
-  | { kind: "partial" }
-  /** An authentication request ('R'); `code` 0 is AuthenticationOk. */
-  | { kind: "auth"; code: number; length: number }
-  /** An ErrorResponse ('E') with its fields (`C` SQLSTATE, `M` message...). */
-  | { kind: "error"; fields: Record<string, string>; length: number }
-  /** A message to skip before the answer (NoticeResponse, NegotiateProtocolVersion). */
-  | { kind: "skip"; length: number }
-  /** Not a PostgreSQL reply. */
-  | { kind: "garbage"; reason: string };
-
-function hexByte(b: number): string {
-  return `0x${b.toString(16).padStart(2, "0")}`;
-}
-
-/**
- * Parses the first backend message in `bytes`. `length` is the number of
- * bytes the message takes (type byte included).
- */
-export function parseFirstReply(bytes: Uint8Array): FirstReply {
-  if (bytes.length === 0) return { kind: "partial" };
-  const type = String.fromCharCode(bytes[0]);
-  if (!"REvN".includes(type)) {
-    return {
-      kind: "garbage",
-      reason: `unexpected first byte ${hexByte(bytes[0])}`,
-    };
-  }
-  if (bytes.length < 5) return { kind: "partial" };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = view.getUint32(1);
-  if (len < 4 || len > MAX_REPLY || (type === "R" && len < 8)) {
-    return { kind: "garbage", reason: `invalid message length ${len}` };
-  }
-  const length = len + 1;
-  if (bytes.length < length) return { kind: "partial" };
-  if (type === "R") return { kind: "auth", code: view.getInt32(5), length };
-  if (type === "E") {
-    const fields: Record<string, string> = {};
-    const dec = new TextDecoder();
-    let at = 5;
-    while (at < length && bytes[at] !== 0) {
-      const key = String.fromCharCode(bytes[at]);
-      const end = bytes.indexOf(0, at + 1);
-      if (end < 0 || end >= length) {
-        return { kind: "garbage", reason: "malformed error message" };
-      }
-      fields[key] = dec.decode(bytes.subarray(at + 1, end));
-      at = end + 1;
-    }
-    return { kind: "error", fields, length };
-  }
-  return { kind: "skip", length };
-}
-
-/**
- * The verdict on an ErrorResponse to the startup packet, as libpq's PQping
- * gives it: 57P03 is "rejecting connections" (not ready); any other SQLSTATE
- * means the server is up (wrong user, database, pg_hba, too many clients...);
- * an error without SQLSTATE is "no response" (not ready).
- */
-export function errorVerdict(
-  fields: Record<string, string>,
-  where: string,
-): "ready" | NotReadyError {
-  const code = fields.C ?? "";
-  const message = fields.M ?? "no message";
-  if (!/^[0-9A-Z]{5}$/.test(code)) {
-    return new NotReadyError(
-      `${where} answered with an error without SQLSTATE: ${message}`,
-    );
-  }
-  if (code === CANNOT_CONNECT_NOW) {
-    return new NotReadyError(
-      `${where} answered: ${serverMessage(message, fields.D)} (${code})`,
-    );
-  }
-  return "ready";
-}
-
-// ---------------------------------------------------------------------------
-// Attempt deadline
-
-/**
- * The caller's signal combined with {@linkcode MAX_ATTEMPT_MS}. Built on
- * `AbortSignal.timeout`, not `setTimeout`: in this Deno the first
- * `setTimeout` of a process costs about 12 ms, and a check that succeeds at
- * once (`probe`, a dependency already up) would pay it. The timer is not
- * ref'd and ends by itself.
- */
-function attemptSignal(outer: AbortSignal): AbortSignal {
-  return AbortSignal.any([outer, AbortSignal.timeout(MAX_ATTEMPT_MS)]);
-}
-
-function timedOut(signal: AbortSignal): boolean {
-  const r = signal.reason;
-  return r instanceof Error && r.name === "TimeoutError";
-}
-
-// ---------------------------------------------------------------------------
-// User-less probe
-
-/** The startup packet of {@linkcode ping}: the same for every attempt. */
-function probeStartup(): Uint8Array {
-  return startupMessage({
-    user: PROBE_USER,
-    database: "postgres",
-    application_name: "preflight",
-  });
-}
-
-/** Opens a connection to one server: TCP, or its socket file for a Unix-socket directory. */
-async function connectTo(
-  ep: Endpoint,
-  signal: AbortSignal,
-): Promise<Deno.Conn> {
-  if (!isSocketDir(ep.host)) {
-    return await connectAny({ host: ep.host, port: ep.port, signal });
-  }
-  const path = socketPath(ep);
-  try {
-    return await Deno.connect({ transport: "unix", path });
-  } catch (e) {
-    // No socket file yet: the server has not started (or not created it).
-    if (e instanceof Deno.errors.NotFound) {
-      throw new NotReadyError(`no socket ${path} (server not started)`);
-    }
-    throw connectError(e, path);
-  }
-}
-
-/**
- * One `pg_isready`-level attempt on one server: sends `startup` (from
- * {@linkcode probeStartup}) and resolves when the server answers as
- * accepting connections.
- */
-async function ping(
-  ep: Endpoint,
-  startup: Uint8Array,
-  outer: AbortSignal,
-): Promise<void> {
-  const where = hostPort(ep);
-  const signal = attemptSignal(outer);
-  let conn: Deno.Conn | undefined;
-  let closed = false;
-  const close = () => {
-    if (closed || !conn) return;
-    closed = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  };
-  // Closing the socket is what interrupts a pending read.
-  signal.addEventListener("abort", close, { once: true });
-  try {
-    conn = await connectTo(ep, signal);
-    if (signal.aborted) throw abortError(signal, where);
-    await conn.write(startup);
-    const pending = { buf: new Uint8Array(0) };
-    for (;;) {
-      const reply = await readReply(conn, pending, where, signal);
-      if (reply.kind === "skip") continue;
-      if (reply.kind === "auth") {
-        // Past authentication (trust) the session exists: end it politely,
-        // in the background, since the answer is known. During an
-        // authentication exchange a bare close is what pg_isready does, and
-        // the server logs nothing for it.
-        if (reply.code === 0) {
-          closed = true; // terminate() closes it
-          terminate(conn);
-        }
-        return;
-      }
-      const verdict = errorVerdict(reply.fields, where);
-      if (verdict === "ready") return;
-      throw verdict;
-    }
-  } catch (e) {
-    if (signal.aborted) throw abortError(signal, where);
-    throw e instanceof NotReadyError || e instanceof PermanentError
-      ? e
-      : connectError(e, where);
-  } finally {
-    signal.removeEventListener("abort", close);
-    close();
-  }
-}
-
-/**
- * Sends Terminate and closes `conn` once it is written, without making the
- * caller wait for either; takes the connection over (the caller's `close`
- * then has nothing to do).
- */
-function terminate(conn: Deno.Conn): void {
-  conn.write(TERMINATE).catch(() => {}).finally(() => {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  });
-}
-
-function abortError(signal: AbortSignal, where: string): NotReadyError {
-  return new NotReadyError(
-    timedOut(signal)
-      ? `no answer from ${where} before the attempt timed out`
-      : `check of ${where} aborted`,
-  );
-}
-
-type Answer = Exclude<FirstReply, { kind: "partial" | "garbage" }>;
-
-/**
- * Reads one whole backend message. `pending` holds bytes received but not yet
- * consumed, so a second call continues where the first stopped.
- */
-async function readReply(
-  conn: Deno.Conn,
-  pending: { buf: Uint8Array },
-  where: string,
-  signal: AbortSignal,
-): Promise<Answer> {
-  const chunk = new Uint8Array(4096);
-  for (;;) {
-    const reply = parseFirstReply(pending.buf);
-    if (reply.kind === "garbage") {
-      throw new NotReadyError(
-        `${where} is not answering as PostgreSQL: ${reply.reason}`,
-      );
-    }
-    if (reply.kind !== "partial") {
-      pending.buf = pending.buf.slice(reply.length);
-      return reply;
-    }
-    let n: number | null;
-    try {
-      n = await conn.read(chunk);
-    } catch (e) {
-      if (signal.aborted) throw abortError(signal, where);
-      if ((e as Error)?.name === "ConnectionReset") {
-        throw new NotReadyError(
-          `connection reset by ${where} before the server answered`,
-        );
-      }
-      throw connectError(e, where);
-    }
-    if (n === null) {
-      throw new NotReadyError(
-        pending.buf.length === 0
-          ? `connection closed by ${where} before the server answered`
-          : `connection closed by ${where} in the middle of its answer`,
-      );
-    }
-    const next = new Uint8Array(pending.buf.length + n);
-    next.set(pending.buf);
-    next.set(chunk.subarray(0, n), pending.buf.length);
-    pending.buf = next;
-  }
-}
-
-// ---------------------------------------------------------------------------
-
-/**
- * One login attempt on one server: ready when the login succeeds and the
- * session meets target_session_attrs.
- */
-async function login(
-  target: Target,
-  ep: Endpoint,
-  outer: AbortSignal,
-): Promise<void> {
-  const attrs = sessionAttrsOf(target);
-  const session = await openSession(target, ep, attemptSignal(outer), {
-    applicationName: "preflight",
-  });
-  try {
-    const why = attrsMismatch(session, attrs);
-    // A standby may be promoted: not ready yet, rather than broken.
-    if (why !== undefined) throw new NotReadyError(why);
-  } finally {
-    await closeSession(session);
-  }
-}
+  type Endpoint,
+  parsePostgresUrl,
+  pgAddress,
+  type PostgresTarget,
+} from "./postgres_url.ts";
+import { ping, probeStartup } from "./postgres_ping.ts";
+import { loginAttempt } from "./postgres_login.ts";
 
 /**
  * Runs `attempt` on every server of the target at once; resolves as soon
  * as one is ready, else rejects with their failures combined.
  */
 function anyServer(
-  target: Target,
+  hosts: readonly Endpoint[],
   attempt: (ep: Endpoint) => Promise<void>,
 ): Promise<void> {
-  if (target.hosts.length === 1) return attempt(target.hosts[0]);
-  return Promise.any(target.hosts.map(attempt)).catch((e: AggregateError) => {
+  if (hosts.length === 1) return attempt(hosts[0]);
+  return Promise.any(hosts.map(attempt)).catch((e: AggregateError) => {
     throw combineFailures(e.errors as Error[]);
   });
 }
 
-/**
- * Builds a PostgreSQL check: `pg_isready`-level without a user, a login
- * with one. An invalid `sslmode` or `target_session_attrs` is a
- * configuration error.
- */
-export const postgresCheck: CheckFactory = (target): Check => {
-  sslModeOf(target);
-  sessionAttrsOf(target);
-  // Built once, with the check, rather than on each attempt.
-  const startup = target.username === undefined ? probeStartup() : undefined;
-  return {
-    id: target.id,
-    check: (signal) =>
-      anyServer(
-        target,
-        startup !== undefined
-          ? (ep) => ping(ep, startup, signal)
-          : (ep) => login(target, ep, signal),
-      ),
-  };
+/** The PostgreSQL kind. */
+export const kind: TargetKind<PostgresTarget> = {
+  schemes: ["postgres", "postgresql"],
+  defaultPorts: { postgres: 5432, postgresql: 5432 },
+  speaksProtocol: true,
+  reference: [
+    [
+      "`postgres://HOST:PORT` (no user)",
+      'the server answers a startup packet as accepting connections (`pg_isready`): "starting up" (57P03) is not ready; an authentication demand means up',
+    ],
+    [
+      "`postgres://USER[:PASS]@HOST:PORT/DB[?sslmode=...]`, `postgresql://`, `postgresql+DRIVER://`",
+      "login succeeds and `SELECT 1` returns; `sslmode` = `disable`, `allow`, `prefer` (default), `require`, `verify-ca`, `verify-full`; `sslrootcert=PATH` or `system`; `target_session_attrs`; host lists and Unix-socket directories as libpq reads them",
+    ],
+  ],
+  parse: parsePostgresUrl,
+  check(target) {
+    // Built once, with the check, rather than on each attempt.
+    const startup = target.username === undefined ? probeStartup() : undefined;
+    const login = startup === undefined ? loginAttempt(target) : undefined;
+    return {
+      id: target.id,
+      check: (signal) =>
+        anyServer(
+          target.hosts,
+          login
+            ? (ep) => login(ep, signal)
+            : (ep) => ping(ep, startup!, signal),
+        ),
+    };
+  },
+  describe: (target) =>
+    `PostgreSQL at ${pgAddress(target)}${
+      target.username === undefined
+        ? ""
+        : ` as ${target.username}${target.path ? ` on ${target.path}` : ""}`
+    }`,
 };

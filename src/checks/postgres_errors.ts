@@ -5,7 +5,7 @@
  * any secret.
  */
 import { NotReadyError, PermanentError } from "./check.ts";
-import { scrub } from "../config/redact.ts";
+import { reachFailure } from "./connect.ts";
 
 /** SQLSTATE `cannot_connect_now`: starting up, shutting down, standby not accepting. */
 export const CANNOT_CONNECT_NOW = "57P03";
@@ -22,8 +22,12 @@ export function serverMessage(message: string, detail?: string): string {
  */
 export class LoginRefusedError extends PermanentError {
   override name = "LoginRefusedError";
-  constructor(message: string, readonly sqlState: string) {
-    super(message);
+  constructor(
+    message: string,
+    readonly sqlState: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
   }
 }
 
@@ -33,20 +37,6 @@ function permanentSqlState(code: string): boolean {
     code === "3D000" || // invalid_catalog_name: unknown database
     code === "42501"; // insufficient_privilege: no CONNECT on the database
 }
-
-const TLS_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "CERT_SIGNATURE_FAILURE",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
 
 /**
  * Classifies an error from a login attempt: credentials, unknown database
@@ -68,68 +58,41 @@ export function classifyLoginError(e: unknown, where: string): Error {
       return new LoginRefusedError(
         `${where} rejected the login: ${message} (${code})`,
         code,
+        { cause: e },
       );
     }
     if (code === CANNOT_CONNECT_NOW) {
       return new NotReadyError(
         `${where} answered: ${serverMessage(message, err.detail)} (${code})`,
+        { cause: e },
       );
     }
-    return new NotReadyError(`login to ${where} failed: ${message} (${code})`);
-  }
-  if (
-    TLS_CODES.has(code) ||
-    /certificate|altnames|self[- ]signed|UnknownIssuer|NotValidForName/i.test(
-      message,
-    )
-  ) {
-    return new PermanentError(
-      `TLS certificate error from ${where}: ${message}`,
+    return new NotReadyError(
+      `login to ${where} failed: ${message} (${code})`,
+      { cause: e },
     );
   }
+  const cause = { cause: e };
   switch (code) {
-    case "ECONNREFUSED":
-      return new NotReadyError(`connection refused by ${where}`);
-    case "ECONNRESET":
-    case "EPIPE":
-      return new NotReadyError(`connection reset by ${where} during the login`);
-    case "ETIMEDOUT":
     case "CONNECT_TIMEOUT":
-      return new NotReadyError(`connection to ${where} timed out`);
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return new NotReadyError(`host of ${where} does not resolve (${code})`);
+      return new NotReadyError(`connection to ${where} timed out`, cause);
     case "CONNECTION_CLOSED":
     case "CONNECTION_ENDED":
     case "CONNECTION_DESTROYED":
       return new NotReadyError(
         `connection closed by ${where} before the login completed`,
+        cause,
       );
     case "SASL_SIGNATURE_MISMATCH":
       return new PermanentError(
         `${where} failed SCRAM server authentication: its signature does not match`,
+        cause,
       );
     case "AUTH_TYPE_NOT_IMPLEMENTED":
-      return new PermanentError(`${where} asks for ${message}`);
+      return new PermanentError(`${where} asks for ${message}`, cause);
   }
-  return new NotReadyError(`cannot log in to ${where}: ${message}`);
-}
-
-/** Masks the target's password (and any registered secret) in a failure's message. */
-export function hideSecrets(
-  error: Error,
-  password: string | undefined,
-): Error {
-  let msg = scrub(error.message);
-  if (password) {
-    for (const form of [password, encodeURIComponent(password)]) {
-      msg = msg.split(form).join("***");
-    }
-  }
-  if (msg === error.message) return error;
-  return error instanceof LoginRefusedError
-    ? new LoginRefusedError(msg, error.sqlState)
-    : error instanceof PermanentError
-    ? new PermanentError(msg)
-    : new NotReadyError(msg);
+  // Reaching the server (refused, reset, unresolved, TLS certificates):
+  // worded as for every other check.
+  return reachFailure(e, where) ??
+    new NotReadyError(`cannot log in to ${where}: ${message}`, cause);
 }

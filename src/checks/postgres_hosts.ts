@@ -14,7 +14,7 @@ export interface Endpoint {
 }
 
 /** The default PostgreSQL port. */
-export const DEFAULT_PG_PORT = 5432;
+const DEFAULT_PG_PORT = 5432;
 
 /** Whether a host is a Unix-socket directory (libpq: an absolute path). */
 export function isSocketDir(host: string): boolean {

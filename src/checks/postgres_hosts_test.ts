@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseTarget, unencodedInCredentials } from "./target.ts";
-import { hostPort } from "./target.ts";
+import { unencodedInCredentials } from "./target.ts";
+import { parsePostgresUrl as parseTarget, pgAddress } from "./postgres_url.ts";
 import { ConfigError } from "../errors.ts";
 
 const hostsOf = (url: string) =>
@@ -29,9 +29,9 @@ Deno.test("PostgreSQL host lists, socket directories and host/port parameters re
     "app",
   ]);
   assert.equal(t.params.get("sslmode"), "require");
-  assert.equal(hostPort(t), "h1:1,h2:2");
+  assert.equal(pgAddress(t), "h1:1,h2:2");
   assert.equal(
-    hostPort(parseTarget("postgres://%2Frun%2Fpg:5433", "t")),
+    pgAddress(parseTarget("postgres://%2Frun%2Fpg:5433", "t")),
     "/run/pg/.s.PGSQL.5433",
   );
 });

@@ -5,7 +5,7 @@
  * (a CA file, or `system`), `sslcert`/`sslkey` (a client certificate),
  * `target_session_attrs`.
  */
-import type { Target } from "./target.ts";
+import type { PostgresTarget } from "./postgres_url.ts";
 import { isSocketDir, socketPath } from "./postgres_hosts.ts";
 import { PermanentError } from "./check.ts";
 import { isIpLiteral } from "./connect.ts";
@@ -50,7 +50,7 @@ export const SESSION_ATTRS: readonly SessionAttrs[] = [
 ];
 
 /** The target_session_attrs of a target, default `any` as with libpq. */
-export function sessionAttrsOf(target: Target): SessionAttrs {
+export function sessionAttrsOf(target: PostgresTarget): SessionAttrs {
   const given = target.params.get("target_session_attrs");
   if (given === null || given === "") return "any";
   if (!SESSION_ATTRS.includes(given as SessionAttrs)) {
@@ -67,7 +67,7 @@ export function sessionAttrsOf(target: Target): SessionAttrs {
  * The sslmode of a target, default `prefer` as with libpq. Like libpq,
  * `require` with a CA file (`sslrootcert`) verifies the chain as `verify-ca`.
  */
-export function sslModeOf(target: Target): SslMode {
+export function sslModeOf(target: PostgresTarget): SslMode {
   const given = target.params.get("sslmode");
   if (given === null || given === "") return "prefer";
   if (!SSL_MODES.includes(given as SslMode)) {
@@ -82,7 +82,7 @@ export function sslModeOf(target: Target): SslMode {
   return given as SslMode;
 }
 
-function readPem(target: Target, param: string): string | undefined {
+function readPem(target: PostgresTarget, param: string): string | undefined {
   const path = target.params.get(param);
   if (!path || (param === "sslrootcert" && path === "system")) return undefined;
   try {
@@ -92,6 +92,7 @@ function readPem(target: Target, param: string): string | undefined {
       `Cannot read ${param} '${path}' for ${target.id}: ${
         (e as Error).message.split("\n")[0]
       }`,
+      { cause: e },
     );
   }
 }
@@ -99,7 +100,7 @@ function readPem(target: Target, param: string): string | undefined {
 /** The `ssl` option of postgres.js for a mode; PermanentError when a certificate file cannot be read. */
 export function sslOption(
   mode: SslMode,
-  target: Target,
+  target: PostgresTarget,
 ): false | "prefer" | "require" | Record<string, unknown> {
   if (mode === "disable") return false;
   // libpq's "allow" tries plaintext first, then TLS; "prefer" works with
@@ -145,7 +146,7 @@ export interface PostgresJsOptions {
  * postgres.js' own form of a host list. Without libpq's sslmode fallbacks
  * and target_session_attrs: checks/postgres_session.ts has those.
  */
-export function postgresJsOptions(target: Target): PostgresJsOptions {
+export function postgresJsOptions(target: PostgresTarget): PostgresJsOptions {
   const first = target.hosts[0];
   const socket = isSocketDir(first.host);
   return {

@@ -7,9 +7,13 @@
  * (`pg_is_in_recovery()`, `transaction_read_only`). Used by the login check
  * and by the migration lock, which keeps its session.
  */
-import type { Endpoint, Target } from "./target.ts";
-import { hostPort } from "./target.ts";
-import { NotReadyError, PermanentError } from "./check.ts";
+import {
+  type Endpoint,
+  pgAddress,
+  type PostgresTarget,
+} from "./postgres_url.ts";
+import { timedOut } from "../time/timeout_signal.ts";
+import { hideSecrets, NotReadyError, PermanentError } from "./check.ts";
 import { connectAny, raceAbort, resolveAll } from "./connect.ts";
 import { isSocketDir, socketPath } from "./postgres_hosts.ts";
 import {
@@ -19,7 +23,7 @@ import {
   sslModeOf,
   sslOption,
 } from "./postgres_options.ts";
-import { classifyLoginError, hideSecrets } from "./postgres_errors.ts";
+import { classifyLoginError } from "./postgres_errors.ts";
 
 type Sql = import("postgres").Sql;
 
@@ -67,7 +71,7 @@ class AttemptError extends Error {
     /** The server answered the SSLRequest with 'S': the session was TLS. */
     readonly tls: boolean,
   ) {
-    super("login attempt failed");
+    super("login attempt failed", { cause: failure });
   }
 }
 
@@ -78,14 +82,14 @@ type SslValue = ReturnType<typeof sslOption>;
  * and its attributes, or rejects with an {@linkcode AttemptError}.
  */
 async function loginOnce(
-  target: Target,
+  target: PostgresTarget,
   ep: Endpoint,
   ssl: SslValue,
   tlsRequired: string | undefined,
   signal: AbortSignal,
   opts: SessionOptions,
 ): Promise<PgSession> {
-  const where = hostPort(ep);
+  const where = pgAddress(ep);
   const socketFile = isSocketDir(ep.host) ? socketPath(ep) : undefined;
   const sockets = new Set<import("node:net").Socket>();
   let sql: Sql | undefined;
@@ -198,7 +202,7 @@ async function loginOnce(
 /** The `ssl` settings to try in turn for a mode, as libpq does. */
 function sslPlan(
   mode: SslMode,
-  target: Target,
+  target: PostgresTarget,
   socket: boolean,
 ): { ssl: SslValue; required?: string }[] {
   // libpq never uses TLS over a Unix socket, whatever the sslmode.
@@ -223,12 +227,12 @@ function sslPlan(
  * Failures are classified (NotReadyError / PermanentError), secrets masked.
  */
 export async function openSession(
-  target: Target,
+  target: PostgresTarget,
   ep: Endpoint,
   signal: AbortSignal,
   opts: SessionOptions,
 ): Promise<PgSession> {
-  const where = hostPort(ep);
+  const where = pgAddress(ep);
   const mode = sslModeOf(target);
   const plan = sslPlan(mode, target, isSocketDir(ep.host));
   let first: AttemptError | undefined;
@@ -263,13 +267,12 @@ function describe(
   e: unknown,
   where: string,
   signal: AbortSignal,
-  target: Target,
+  target: PostgresTarget,
 ): Error {
   if (signal.aborted && !(e instanceof PermanentError)) {
-    const timedOut = (signal.reason as Error)?.name === "TimeoutError";
     return hideSecrets(
       new NotReadyError(
-        timedOut
+        timedOut(signal)
           ? `login to ${where} did not complete before the attempt timed out`
           : `check of ${where} aborted`,
       ),
@@ -322,7 +325,7 @@ export async function closeSession(s: PgSession): Promise<void> {
  * Rejects with the combined failures.
  */
 export async function connectPostgres(
-  target: Target,
+  target: PostgresTarget,
   signal: AbortSignal,
   opts: SessionOptions,
 ): Promise<PgSession> {

@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { NotReadyError, PermanentError } from "./check.ts";
 import {
-  classifyLoginError,
   errorVerdict,
   parseFirstReply,
-  sslModeOf,
   startupMessage,
-} from "./postgres.ts";
-import { parseTarget } from "./target.ts";
+} from "./postgres_ping.ts";
+import { classifyLoginError } from "./postgres_errors.ts";
+import { connectError } from "./connect.ts";
+import { sslModeOf } from "./postgres_options.ts";
+import { parsePostgresUrl as parseTarget } from "./postgres_url.ts";
 
 const WHERE = "db:5432";
 
@@ -184,4 +185,22 @@ Deno.test("sslModeOf defaults to prefer and upgrades require with a CA to verify
   } finally {
     Deno.removeSync(ca);
   }
+});
+
+Deno.test("classified errors keep the original as their cause: server errors, client codes and socket failures", () => {
+  const server = pgError("28P01", "password authentication failed");
+  const closed = Object.assign(new Error("closed"), {
+    code: "CONNECTION_CLOSED",
+  });
+  const refused = Object.assign(new Error("connect ECONNREFUSED"), {
+    code: "ECONNREFUSED",
+  });
+  const odd = new Error("who knows");
+  for (const original of [server, closed, refused, odd]) {
+    assert.equal(classifyLoginError(original, WHERE).cause, original);
+  }
+  // Deno's own socket errors, as the protocol checks see them.
+  const reset = new Deno.errors.ConnectionReset("reset");
+  assert.equal(connectError(reset, WHERE).cause, reset);
+  assert.match(connectError(reset, WHERE).message, /^connection reset by db/);
 });

@@ -2,11 +2,13 @@
  * A tiny Redis (RESP2) client: enough for the readiness check (`AUTH`,
  * `SELECT`, `PING`) and for `doctor` (`INFO server`, `LLEN celery`), with no
  * npm dependency so that `probe` starts fast. One command at a time, no
- * pipelining, no pub/sub.
+ * pipelining, no pub/sub. None of these commands replies with an array, so
+ * an array reply is read as a peer that is not the Redis server expected.
  */
 import { NotReadyError } from "./check.ts";
 import { connectAny, connectError, raceAbort } from "./connect.ts";
 import { hostPort } from "./target.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 
 /** An error reply (`-ERR ...`), returned as a value: the caller decides what it means. */
 export class RespErrorReply extends Error {
@@ -25,14 +27,9 @@ export class RespProtocolError extends Error {
 /**
  * A decoded reply. Simple and bulk strings are strings (bulk strings decoded
  * as UTF-8, lossily for binary values), integers are numbers, a null bulk
- * string or null array is `null`, an error reply is a {@linkcode RespErrorReply}.
+ * string is `null`, an error reply is a {@linkcode RespErrorReply}.
  */
-export type RespValue =
-  | string
-  | number
-  | null
-  | RespErrorReply
-  | RespValue[];
+export type RespValue = string | number | null | RespErrorReply;
 
 /** Limits that keep a hostile or confused peer from exhausting memory. */
 export interface RespLimits {
@@ -40,41 +37,27 @@ export interface RespLimits {
   maxLine?: number;
   /** Largest bulk string, in bytes (default 64 MiB). */
   maxBulk?: number;
-  /** Most elements in one array (default 1 Mi). */
-  maxArray?: number;
-  /** Deepest array nesting (default 16). */
-  maxDepth?: number;
 }
 
 const CR = 13;
 const LF = 10;
 
-interface Frame {
-  remaining: number;
-  items: RespValue[];
-}
-
 /**
- * Incremental RESP2 decoder: {@linkcode feed} it bytes as they arrive, in
- * pieces of any size, and {@linkcode next} returns each complete reply. Only
- * whole elements are consumed, and partly received arrays are kept on a
- * stack, so a large reply arriving one byte at a time is not re-parsed.
+ * Incremental RESP2 decoder of the replies to the commands preflight sends:
+ * {@linkcode feed} it bytes as they arrive, in pieces of any size, and
+ * {@linkcode next} returns each complete reply. Only whole replies are
+ * consumed.
  */
 export class RespParser {
   #buf = new Uint8Array(0);
   #pos = 0;
-  #stack: Frame[] = [];
   #decoder = new TextDecoder();
   #maxLine: number;
   #maxBulk: number;
-  #maxArray: number;
-  #maxDepth: number;
 
   constructor(limits: RespLimits = {}) {
     this.#maxLine = limits.maxLine ?? 64 * 1024;
     this.#maxBulk = limits.maxBulk ?? 64 * 1024 * 1024;
-    this.#maxArray = limits.maxArray ?? 1024 * 1024;
-    this.#maxDepth = limits.maxDepth ?? 16;
   }
 
   /** Appends received bytes. */
@@ -88,37 +71,17 @@ export class RespParser {
     this.#pos = 0;
   }
 
-  /** True when bytes or a partial array are waiting for more input. */
+  /** True when received bytes are waiting for the rest of a reply. */
   get pending(): boolean {
-    return this.#pos < this.#buf.length || this.#stack.length > 0;
+    return this.#pos < this.#buf.length;
   }
 
   /**
    * The next complete reply, or `undefined` when more bytes are needed.
-   * Throws {@linkcode RespProtocolError} on bytes that are not RESP.
+   * Throws {@linkcode RespProtocolError} on bytes that are not RESP, or not
+   * a reply to these commands.
    */
   next(): RespValue | undefined {
-    while (true) {
-      const element = this.#element();
-      if (element === undefined) return undefined;
-      // A non-empty array header only opened a frame: read its elements.
-      if (element.value === OPEN) continue;
-      let value: RespValue = element.value;
-      // A value completes the innermost open array, which may complete its
-      // parent in turn.
-      while (true) {
-        const top = this.#stack.at(-1);
-        if (top === undefined) return value;
-        top.items.push(value);
-        if (--top.remaining > 0) break;
-        this.#stack.pop();
-        value = top.items;
-      }
-    }
-  }
-
-  /** Consumes one element header (and body); OPEN when it began an array. */
-  #element(): { value: RespValue | typeof OPEN } | undefined {
     const buf = this.#buf;
     const start = this.#pos;
     if (start >= buf.length) return undefined;
@@ -126,7 +89,9 @@ export class RespParser {
     // Judge the type byte at once: garbage may never contain a CRLF.
     if (!TYPES.has(type)) {
       throw new RespProtocolError(
-        `invalid reply type byte ${describeByte(type)}`,
+        type === 0x2a
+          ? "an array reply, which no command sent returns"
+          : `invalid reply type byte ${describeByte(type)}`,
       );
     }
     const lineEnd = this.#lineEnd(start + 1);
@@ -136,18 +101,18 @@ export class RespParser {
     switch (type) {
       case 0x2b: // '+' simple string
         this.#pos = after;
-        return { value: line };
+        return line;
       case 0x2d: // '-' error
         this.#pos = after;
-        return { value: new RespErrorReply(line) };
+        return new RespErrorReply(line);
       case 0x3a: // ':' integer
         this.#pos = after;
-        return { value: this.#integer(line) };
-      case 0x24: { // '$' bulk string
+        return this.#integer(line);
+      default: { // '$' bulk string
         const len = this.#length(line, this.#maxBulk, "bulk string");
         if (len < 0) {
           this.#pos = after;
-          return { value: null };
+          return null;
         }
         if (buf.length < after + len + 2) return undefined;
         if (buf[after + len] !== CR || buf[after + len + 1] !== LF) {
@@ -156,27 +121,8 @@ export class RespParser {
           );
         }
         this.#pos = after + len + 2;
-        return {
-          value: this.#decoder.decode(buf.subarray(after, after + len)),
-        };
+        return this.#decoder.decode(buf.subarray(after, after + len));
       }
-      case 0x2a: { // '*' array
-        const len = this.#length(line, this.#maxArray, "array");
-        this.#pos = after;
-        if (len < 0) return { value: null };
-        if (len === 0) return { value: [] };
-        if (this.#stack.length >= this.#maxDepth) {
-          throw new RespProtocolError(
-            `arrays nested deeper than ${this.#maxDepth}`,
-          );
-        }
-        this.#stack.push({ remaining: len, items: [] });
-        return { value: OPEN };
-      }
-      default:
-        throw new RespProtocolError(
-          `invalid reply type byte ${describeByte(type)}`,
-        );
     }
   }
 
@@ -217,8 +163,7 @@ export class RespParser {
   }
 }
 
-const OPEN = Symbol("open array");
-const TYPES = new Set([0x2b, 0x2d, 0x3a, 0x24, 0x2a]);
+const TYPES = new Set([0x2b, 0x2d, 0x3a, 0x24]);
 
 function describeByte(b: number): string {
   const hex = `0x${b.toString(16).padStart(2, "0")}`;
@@ -292,7 +237,7 @@ export class RespConnection {
         caCerts: typeof opts.tls === "object" ? opts.tls.caCerts : undefined,
       });
     } catch (e) {
-      tcp.close();
+      closeQuietly(tcp);
       throw connectError(e, where);
     }
     try {
@@ -302,6 +247,7 @@ export class RespConnection {
       if (opts.signal.aborted) {
         throw new NotReadyError(
           `TLS handshake with ${where} did not complete in time (is TLS enabled on that port?)`,
+          { cause: e },
         );
       }
       throw connectError(e, where);
@@ -343,13 +289,15 @@ export class RespConnection {
       if (signal.aborted) {
         throw new NotReadyError(
           `no reply from ${this.where} to ${String(args[0]).toUpperCase()} (${
-            signal.reason?.name === "TimeoutError" ? "timed out" : "aborted"
+            timedOut(signal) ? "timed out" : "aborted"
           })`,
+          { cause: e },
         );
       }
       if (e instanceof RespProtocolError) {
         throw new NotReadyError(
           `unexpected reply from ${this.where}, not a Redis server? (${e.message})`,
+          { cause: e },
         );
       }
       throw connectError(e, this.where);
@@ -366,18 +314,6 @@ export class RespConnection {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/**
- * Sends one command on a connection and returns the reply: the functional
- * form of {@linkcode RespConnection.command}.
- */
-export function respCommand(
-  conn: RespConnection,
-  args: readonly (string | number)[],
-  signal: AbortSignal,
-): Promise<RespValue> {
-  return conn.command(args, signal);
 }
 
 function closeQuietly(c: { close(): void }): void {

@@ -9,20 +9,13 @@
  * file) is permanent, and so is permission denied: both are mistakes in
  * the configuration that waiting does not fix.
  */
-import {
-  type Check,
-  type CheckOptions,
-  NotReadyError,
-  PermanentError,
-} from "./check.ts";
+import { type Check, NotReadyError, PermanentError } from "./check.ts";
+import type { TargetKind } from "./kind.ts";
 import { raceAbort } from "./connect.ts";
 import { abortedError, attemptSignal } from "./attempt_signal.ts";
-import { invalidTarget } from "./endpoint_url.ts";
-import { redactUrl } from "../config/redact.ts";
+import { invalidTarget } from "./target.ts";
+import { redactUrl } from "../redact.ts";
 import type { ServerFacts } from "./server_facts.ts";
-
-/** The schemes of this kind. */
-export const UNIX_SCHEMES = ["unix"] as const;
 
 const FORM =
   "a unix:///PATH URL with an absolute path, as unix:///run/app.sock";
@@ -33,7 +26,7 @@ export interface UnixTarget {
   readonly url: string;
   /** The URL as logged. */
   readonly id: string;
-  readonly scheme: (typeof UNIX_SCHEMES)[number];
+  readonly scheme: "unix";
   /** The socket's absolute path, percent-decoded. */
   readonly socketPath: string;
 }
@@ -52,7 +45,7 @@ export function maxSocketPath(
  * (`unix://host/path`), a relative path, a query, or a path longer than the
  * kernel accepts.
  */
-export function parseUnixUrl(text: string, source: string): UnixTarget {
+function parseUnixUrl(text: string, source: string): UnixTarget {
   const id = redactUrl(text);
   const bad = (why: string) => invalidTarget(source, id, why);
   if (!/^unix:/i.test(text)) throw bad(`expected ${FORM}`);
@@ -159,17 +152,14 @@ async function connectOnce(path: string, outer: AbortSignal): Promise<void> {
 }
 
 /** How logs and reports name a target: "Unix socket /run/app.sock". */
-export function describeUnixTarget(
+function describeUnixTarget(
   target: Pick<UnixTarget, "socketPath">,
 ): string {
   return `Unix socket ${target.socketPath}`;
 }
 
 /** Builds a Unix socket check: ready when a connection is accepted. */
-export function unixCheck(
-  target: Pick<UnixTarget, "id" | "socketPath">,
-  _options: CheckOptions = {},
-): Check {
+function unixCheck(target: Pick<UnixTarget, "id" | "socketPath">): Check {
   return {
     id: target.id,
     check: (signal) => connectOnce(target.socketPath, signal),
@@ -177,7 +167,7 @@ export function unixCheck(
 }
 
 /** What `doctor` reports about a socket: that it accepts, with its owner and permissions. */
-export async function unixFacts(
+async function unixFacts(
   target: Pick<UnixTarget, "id" | "socketPath">,
   signal: AbortSignal,
 ): Promise<ServerFacts> {
@@ -198,3 +188,17 @@ export async function unixFacts(
     data,
   };
 }
+
+/** The Unix socket kind: a path, no host or port. */
+export const kind: TargetKind<UnixTarget> = {
+  schemes: ["unix"],
+  defaultPorts: {},
+  reference: [[
+    "`unix:///path/to.sock`",
+    "a connection to the socket is accepted; no socket yet is not ready; a path that is not a socket, or permission denied, is permanent",
+  ]],
+  parse: parseUnixUrl,
+  check: unixCheck,
+  describe: describeUnixTarget,
+  facts: unixFacts,
+};

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../errors.ts";
-import { describeUnixTarget, maxSocketPath, parseUnixUrl } from "./unix.ts";
+import { kind as unix, maxSocketPath } from "./unix.ts";
+
+const parseUnixUrl = unix.parse;
+const describeUnixTarget = unix.describe;
 
 Deno.test("parseUnixUrl reads an absolute socket path, percent-decoded", () => {
   assert.equal(

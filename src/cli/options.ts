@@ -81,9 +81,9 @@ const TABLE = [
     kind: "list",
     arg: "URLS",
     repeatable: true,
-    commands: ["run", "wait"],
+    commands: ["run", "wait", "doctor"],
     help:
-      "Extra targets to wait for, space or comma separated (HOST:PORT, tcp://, postgres://, redis://, http://); wait: the targets when none is given",
+      "Extra targets to wait for, space or comma separated (HOST:PORT or URLs of the kinds 'preflight help' lists); wait: the targets when none is given; doctor: one line each, with what the server says",
   },
   {
     name: "no-db",

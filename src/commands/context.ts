@@ -7,7 +7,7 @@
  */
 import type { Config } from "../config/resolve_options.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Clock } from "../wait/clock.ts";
+import type { Clock } from "../time/clock.ts";
 
 /** Standard output or error, as a handler writes to it. */
 export interface Output {

@@ -12,7 +12,7 @@ import { formatJson, formatText } from "../doctor/format_report.ts";
 
 /** Runs the diagnosis. */
 export const doctor: CommandHandler = async (ctx) => {
-  const plan = planDoctor(ctx.config);
+  const plan = await planDoctor(ctx.config);
   const report = await runDoctor(plan, ctx.signal);
   ctx.stdout.write(
     ctx.config.options.json ? formatJson(report) : formatText(report, {

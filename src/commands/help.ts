@@ -1,5 +1,6 @@
 /** `preflight help [COMMAND]`: usage, generated from the option table. */
 import type { CommandHandler } from "./context.ts";
+import { allSchemes } from "../checks/mod.ts";
 import {
   type CommandName,
   defaultFor,
@@ -79,7 +80,7 @@ export function helpText(command?: CommandName): string {
     }
     lines.push(
       "",
-      "Targets: HOST:PORT, tcp://HOST:PORT, postgres://[USER[:PASS]@]HOST:PORT[/DB], redis://, rediss://, http://, https://",
+      `Targets: HOST:PORT, ${allSchemes().map((s) => `${s}://`).join(", ")}`,
       "Durations: 500ms, 10s, 2m, 1m30s or a number of seconds",
       "Run 'preflight help COMMAND' for a command's options.",
     );

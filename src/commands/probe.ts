@@ -6,14 +6,14 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
-import { parseTarget } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
-// The default target is HTTP: loaded with this module, not one step later.
+import { createCheck, parseTarget } from "../checks/mod.ts";
+// The default target is HTTP: its kind is loaded with this module, not one
+// step later.
 import "../checks/http.ts";
 import { reasonOf } from "../checks/check.ts";
-import type { Clock } from "../wait/clock.ts";
+import type { Clock } from "../time/clock.ts";
 import { formatDuration } from "../config/duration.ts";
-import { redactUrl, scrub } from "../config/redact.ts";
+import { redactUrl, scrub } from "../redact.ts";
 
 /** Longest failure line, in bytes (Docker keeps 4 KiB of probe output). */
 const MAX_LINE = 4000;
@@ -82,7 +82,7 @@ async function probeOne(
   const started = clock.now();
   let id = text;
   try {
-    const target = parseTarget(text, source);
+    const target = await parseTarget(text, source);
     id = target.id;
     const check = await createCheck(target, { httpStatus });
     await check.check(signal);

@@ -25,7 +25,7 @@ import {
 } from "../compose/wait_healthy.ts";
 import { createProgress } from "../compose/progress_line.ts";
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 
 /** The service restarted when none is named. */
 const DEFAULT_SERVICE = "backend";
@@ -77,7 +77,7 @@ function logsSince(cs: readonly ContainerProgress[], issuedAt: Date): string {
 export const restart: CommandHandler = async (ctx) => {
   // Validate everything (the doctor summary's configuration too) first.
   const { config, clock, stderr } = ctx;
-  const plan = planDoctor(config);
+  const plan = await planDoctor(config);
   const { options } = config;
   const service = config.positionals[0] ?? DEFAULT_SERVICE;
   const compose = plan.compose;
@@ -91,6 +91,7 @@ export const restart: CommandHandler = async (ctx) => {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     throw new ToolMissingError(
       `docker compose is not available: ${message(e)}`,
+      { cause: e },
     );
   }
 

@@ -5,7 +5,8 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { MigrationError } from "../errors.ts";
-import { hostPort, parseTarget, type Target } from "../checks/target.ts";
+import { parseTarget, type Target } from "../checks/mod.ts";
+import { pgAddress, type PostgresTarget } from "../checks/postgres_url.ts";
 import {
   appCommand,
   appPort,
@@ -24,17 +25,17 @@ const RULE = "============================================";
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 /** The targets of the wait step: the database (unless --no-db), Redis, then --wait-for. */
-function runTargets(
+async function runTargets(
   env: Readonly<Record<string, string>>,
   waitFor: readonly string[],
   source: string,
   noDb = false,
-): { db?: Target; others: Target[] } {
+): Promise<{ db?: PostgresTarget; others: Target[] }> {
   const db = noDb ? undefined : databaseTarget(env);
   const others: Target[] = [];
   const redis = redisTarget(env);
   if (redis) others.push(redis);
-  for (const t of waitFor) others.push(parseTarget(t, source));
+  for (const t of waitFor) others.push(await parseTarget(t, source));
   return { db, others };
 }
 
@@ -46,11 +47,11 @@ export const run: CommandHandler = async (ctx) => {
   // Plan and validate everything first: nothing is half-done on bad input.
   const targets = options.noWait
     ? undefined
-    : runTargets(env, options.waitFor, sources.waitFor, options.noDb);
+    : await runTargets(env, options.waitFor, sources.waitFor, options.noDb);
   const plan = options.noMigrate ? undefined : planMigration(ctx.config);
   const app = appCommand(ctx.config.commandArgv, env);
   if (env.PORT !== undefined) appPort(env);
-  const prepared = validateHandOver(app, options, env);
+  const prepared = await validateHandOver(app, options, env);
   // A missing migration command (127) is reported before any marker too.
   if (plan) checkMigrationProgram(ctx.config, plan.argv[0]);
   const appName = commandDisplayName(app);
@@ -69,7 +70,7 @@ export const run: CommandHandler = async (ctx) => {
     const db = targets.db;
     const all = db ? [db, ...targets.others] : targets.others;
     if (db) {
-      log.info(`Waiting for Postgres at ${hostPort(db)}...`, {
+      log.info(`Waiting for Postgres at ${pgAddress(db)}...`, {
         phase: "wait",
         target: db.id,
       });

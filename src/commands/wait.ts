@@ -5,7 +5,7 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
-import { parseTarget, type Target } from "../checks/target.ts";
+import { parseTarget, type Target } from "../checks/mod.ts";
 import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { handOver } from "../handover/hand_over.ts";
 import { validateHandOver } from "../handover/validate_hand_over.ts";
@@ -15,14 +15,14 @@ import { validateHandOver } from "../handover/validate_hand_over.ts";
  * most likely the command, written without `--` (as `dockerize` takes it):
  * say so, with the line it meant.
  */
-function parseTargets(
+async function parseTargets(
   words: readonly string[],
   source = "target",
-): Target[] {
+): Promise<Target[]> {
   const targets: Target[] = [];
   for (const [i, word] of words.entries()) {
     try {
-      targets.push(parseTarget(word, source));
+      targets.push(await parseTarget(word, source));
     } catch (e) {
       if (
         i === 0 || source !== "target" || !(e instanceof ConfigError) ||
@@ -38,6 +38,7 @@ function parseTargets(
       ].join(" ");
       throw new ConfigError(
         `Invalid target '${word}': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
+        { cause: e },
       );
     }
   }
@@ -50,9 +51,9 @@ export const wait: CommandHandler = async (ctx) => {
   // The command line's targets; without any, --wait-for / PREFLIGHT_WAIT_FOR.
   const fromFlag = sources.waitFor.startsWith("--");
   const targets = [
-    ...parseTargets(positionals),
+    ...await parseTargets(positionals),
     ...(positionals.length === 0 || fromFlag
-      ? parseTargets(options.waitFor, sources.waitFor)
+      ? await parseTargets(options.waitFor, sources.waitFor)
       : []),
   ];
   if (targets.length === 0) {
@@ -62,7 +63,7 @@ export const wait: CommandHandler = async (ctx) => {
   }
   const prepared = commandArgv === undefined
     ? undefined
-    : validateHandOver(commandArgv, options, ctx.env);
+    : await validateHandOver(commandArgv, options, ctx.env);
   const log = ctx.logger.get("wait");
   const ids = targets.map((t) => t.id).join(", ");
   log.info(`Waiting for ${ids}...`, { phase: "wait", target: ids });

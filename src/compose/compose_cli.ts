@@ -7,7 +7,7 @@
  * engines (DOCKER_HOST, contexts).
  */
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { type ComposeContainer, parseComposePs } from "./parse_ps.ts";
 import { type ContainerState, parseInspect } from "./parse_inspect.ts";
 
@@ -83,15 +83,19 @@ async function runDocker(
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new ComposeUnavailableError(`'${docker}' was not found on PATH`);
+      throw new ComposeUnavailableError(`'${docker}' was not found on PATH`, {
+        cause: e,
+      });
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new ComposeUnavailableError(
         `'${docker}' cannot be run (permission denied)`,
+        { cause: e },
       );
     }
     throw new ComposeUnavailableError(
       `'${docker}' cannot be run: ${(e as Error).message.split("\n")[0]}`,
+      { cause: e },
     );
   }
   let expired: "timeout" | "aborted" | undefined;
@@ -226,7 +230,7 @@ export async function composeVersion(
     res = await runDocker(opts, ["compose", "version"], timeoutMs, signal);
   } catch (e) {
     if (e instanceof ComposeUnavailableError) throw e;
-    throw new ComposeUnavailableError((e as Error).message);
+    throw new ComposeUnavailableError((e as Error).message, { cause: e });
   }
   if (res.code !== 0) {
     const why = firstLine(res.stderr) || firstLine(res.stdout) ||
@@ -279,7 +283,7 @@ export async function listContainers(
   try {
     return parseComposePs(res.stdout);
   } catch (e) {
-    throw new DockerCommandError((e as Error).message);
+    throw new DockerCommandError((e as Error).message, { cause: e });
   }
 }
 
@@ -331,7 +335,7 @@ async function listContainersV1(
       };
     });
   } catch (e) {
-    throw new DockerCommandError((e as Error).message);
+    throw new DockerCommandError((e as Error).message, { cause: e });
   }
 }
 
@@ -359,7 +363,7 @@ export async function inspectContainers(
   try {
     return parseInspect(res.stdout);
   } catch (e) {
-    throw new DockerCommandError((e as Error).message);
+    throw new DockerCommandError((e as Error).message, { cause: e });
   }
 }
 

@@ -4,7 +4,8 @@
  * judge_restart.ts for what counts), one of them cannot come back, or the
  * deadline passes. Docker hiccups while polling are remembered, not fatal.
  */
-import { type Clock, realClock } from "../wait/clock.ts";
+import { type Clock, realClock } from "../time/clock.ts";
+import { timedOut } from "../time/timeout_signal.ts";
 import {
   type ComposeOptions,
   inspectContainers,
@@ -35,7 +36,7 @@ export interface WaitHealthyOptions {
   readonly service: string;
   /** `State.StartedAt` of each container (by ID) before the restart. */
   readonly startedBefore: ReadonlyMap<string, string>;
-  /** Aborts when the health wait runs out (TimeoutError reason) or on a stop signal. */
+  /** Aborts when the health wait runs out (a timer) or on a stop signal. */
   readonly signal: AbortSignal;
   /** Called after every poll. */
   readonly onPoll?: (
@@ -51,10 +52,6 @@ export interface WaitHealthyOptions {
 /** Delay before poll n (0-based): quick at first, then once a second. */
 function pollDelay(n: number): number {
   return n === 0 ? 0 : n < 3 ? 250 : n < 6 ? 500 : 1000;
-}
-
-function isTimeout(signal: AbortSignal): boolean {
-  return (signal.reason as Error)?.name === "TimeoutError";
 }
 
 /** Polls until healthy, failed or the signal aborts (timeout); rethrows any other abort. */
@@ -88,7 +85,7 @@ export async function waitHealthy(
       pollError = undefined;
     } catch (e) {
       if (opts.signal.aborted) {
-        if (isTimeout(opts.signal)) {
+        if (timedOut(opts.signal)) {
           return { outcome: "timeout", containers, pollError, polls: n };
         }
         throw opts.signal.reason;

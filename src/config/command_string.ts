@@ -36,7 +36,7 @@
  * used literally: no expansion, no splitting.
  */
 import { ConfigError } from "../errors.ts";
-import { isSecretName, redactUrls } from "./redact.ts";
+import { isSecretName, redactUrls } from "../redact.ts";
 
 const ESCAPE =
   "name a script or use sh -c explicitly, e.g. sh -c 'a && b', or give a JSON array of strings";

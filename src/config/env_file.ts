@@ -151,7 +151,9 @@ export async function loadEnvFiles(
     try {
       bytes = await Deno.readFile(path);
     } catch (e) {
-      throw new ConfigError(`Cannot read env file '${path}': ${reason(e)}`);
+      throw new ConfigError(`Cannot read env file '${path}': ${reason(e)}`, {
+        cause: e,
+      });
     }
     let text: string;
     try {

@@ -68,6 +68,7 @@ async function readDotenv(path: string): Promise<Dotenv | undefined> {
       `Cannot read env file '${path}': ${
         (e as Error).message.replace(/\s*\(os error \d+\).*$/s, "")
       }`,
+      { cause: e },
     );
   }
   const { parseEnvFile } = await import("./env_file.ts");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "./load_config.ts";
 import { envWithoutDotenv } from "./resolve_options.ts";
-import { clearSecrets, scrub } from "./redact.ts";
+import { clearSecrets, scrub } from "../redact.ts";
 import { ConfigError } from "../errors.ts";
 
 /** Runs `fn` with a temporary directory holding `files`. */

@@ -15,7 +15,7 @@ import {
 } from "../cli/options.ts";
 import type { Invocation } from "../cli/parse_args.ts";
 import { durationExpectation, parseDuration } from "./duration.ts";
-import { isSecretName, registerSecretsFromEnv } from "./redact.ts";
+import { isSecretName, registerSecretsFromEnv } from "../redact.ts";
 
 export type { Options };
 

@@ -5,7 +5,12 @@
  * app commands. Everything is validated here, before anything runs.
  */
 import { ConfigError } from "../errors.ts";
-import { hostPort, parseTarget, type Target } from "../checks/target.ts";
+import { parseTargetOf } from "../checks/mod.ts";
+import { hostPort } from "../checks/target.ts";
+import { kind as postgres } from "../checks/postgres.ts";
+import type { PostgresTarget } from "../checks/postgres_url.ts";
+import { kind as redis } from "../checks/redis.ts";
+import type { RedisTarget } from "../checks/redis_session.ts";
 import { parseCommandString } from "./command_string.ts";
 import type { Options } from "./resolve_options.ts";
 
@@ -138,18 +143,23 @@ function authority(a: DatabaseAddress): string {
  * The database to wait for: DATABASE_URL (login), else the
  * {@linkcode databaseAddress} at `pg_isready` level.
  */
-export function databaseTarget(env: Env): Target {
-  if (env.DATABASE_URL) return parseTarget(env.DATABASE_URL, "DATABASE_URL");
+export function databaseTarget(env: Env): PostgresTarget {
+  if (env.DATABASE_URL) {
+    return parseTargetOf(postgres, env.DATABASE_URL, "DATABASE_URL");
+  }
   const a = databaseAddress(env);
-  return parseTarget(
+  return parseTargetOf(
+    postgres,
     `postgres://${authority(a)}`,
     a.source === "default" ? "DB_HOST/DB_PORT" : a.source,
   );
 }
 
 /** Redis to wait for: REDIS_URL when set. */
-export function redisTarget(env: Env): Target | undefined {
-  return env.REDIS_URL ? parseTarget(env.REDIS_URL, "REDIS_URL") : undefined;
+export function redisTarget(env: Env): RedisTarget | undefined {
+  return env.REDIS_URL
+    ? parseTargetOf(redis, env.REDIS_URL, "REDIS_URL")
+    : undefined;
 }
 
 /**
@@ -157,10 +167,10 @@ export function redisTarget(env: Env): Target | undefined {
  * DATABASE_URL, else PGUSER/PGPASSWORD/PGDATABASE, else POSTGRES_USER/
  * POSTGRES_PASSWORD/POSTGRES_DB, at the {@linkcode databaseAddress}.
  */
-export function lockDatabase(env: Env): Target | undefined {
+export function lockDatabase(env: Env): PostgresTarget | undefined {
   if (env.DATABASE_URL) {
-    const t = parseTarget(env.DATABASE_URL, "DATABASE_URL");
-    return t.scheme === "postgres" && t.username ? t : undefined;
+    const t = databaseTarget(env);
+    return t.username ? t : undefined;
   }
   const prefix = env.PGUSER
     ? "PG"
@@ -179,7 +189,8 @@ export function lockDatabase(env: Env): Target | undefined {
     ...(socket ? [`host=${encodeURIComponent(h)}`, `port=${p}`] : []),
     ...(env.PGSSLMODE ? [`sslmode=${encodeURIComponent(env.PGSSLMODE)}`] : []),
   ];
-  return parseTarget(
+  return parseTargetOf(
+    postgres,
     `postgres://${auth}@${socket ? "" : hostPort({ host: h, port: p })}/${
       encodeURIComponent(db)
     }${query.length ? "?" + query.join("&") : ""}`,

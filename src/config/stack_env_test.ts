@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { databaseAddress, databaseTarget, lockDatabase } from "./stack_env.ts";
 import { ConfigError } from "../errors.ts";
-import { hostPort } from "../checks/target.ts";
+import { pgAddress } from "../checks/postgres_url.ts";
 
 Deno.test("the database to wait for: DATABASE_URL, else DB_HOST:DB_PORT, else libpq's PGHOST:PGPORT, else postgres:5432", () => {
   const cases: [Record<string, string>, string, string][] = [
@@ -19,7 +19,7 @@ Deno.test("the database to wait for: DATABASE_URL, else DB_HOST:DB_PORT, else li
   ];
   for (const [env, where, source] of cases) {
     const a = databaseAddress(env);
-    assert.equal(hostPort(a), where, JSON.stringify(env));
+    assert.equal(pgAddress(a), where, JSON.stringify(env));
     assert.equal(a.source, source, JSON.stringify(env));
     assert.equal(databaseTarget(env).id, `postgres://${where}`);
   }
@@ -41,7 +41,7 @@ Deno.test("the wait and the migration lock agree on the database's address", () 
   ) {
     const wait = databaseTarget(env);
     const lock = lockDatabase(env)!;
-    assert.equal(hostPort(lock), hostPort(wait), JSON.stringify(env));
+    assert.equal(pgAddress(lock), pgAddress(wait), JSON.stringify(env));
   }
 });
 
@@ -54,10 +54,10 @@ Deno.test("an invalid PGHOST or PGPORT is a ConfigError naming it; a PGHOST dire
   );
   const env = { PGHOST: "/var/run/postgresql", PGPORT: "5433", PGUSER: "app" };
   assert.equal(
-    hostPort(databaseTarget(env)),
+    pgAddress(databaseTarget(env)),
     "/var/run/postgresql/.s.PGSQL.5433",
   );
-  assert.equal(hostPort(lockDatabase(env)!), hostPort(databaseTarget(env)));
+  assert.equal(pgAddress(lockDatabase(env)!), pgAddress(databaseTarget(env)));
   assert.throws(
     () => databaseTarget({ DB_HOST: "/var/run/postgresql" }),
     (e) => e instanceof ConfigError && /^Invalid DB_HOST/.test(e.message),

@@ -2,8 +2,8 @@
 import { raceAbort } from "../checks/connect.ts";
 import { reasonOf } from "../checks/check.ts";
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { scrub } from "../redact.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 import { since } from "./check_line.ts";
 
 /**

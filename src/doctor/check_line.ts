@@ -22,7 +22,8 @@
  * ```
  *
  * The lines, always in this order (a component that is not configured or
- * cannot be reached still has all its lines, as "skip"):
+ * cannot be reached still has all its lines, as "skip"; there is one target
+ * line per target of `--wait-for`, none without):
  *
  * | component | check | subject | value |
  * |---|---|---|---|
@@ -35,6 +36,7 @@
  * | redis | version | null | redis_version, e.g. "7.0.15" |
  * | redis | queue | queue name | pending tasks (number) |
  * | app | health | null | HTTP status (number) |
+ * | target | ready | the target's kind and place ("MySQL at db:3306") | what its server says, e.g. the version |
  * | compose | cli | null | Compose version |
  * | compose | service | service (or container) name | "running (healthy)"... |
  */
@@ -43,7 +45,7 @@
 export type LineStatus = "pass" | "fail" | "skip";
 
 /** The parts of the stack `doctor` looks at. */
-export type Component = "postgres" | "redis" | "app" | "compose";
+export type Component = "postgres" | "redis" | "app" | "target" | "compose";
 
 /** One line of the report. Field names are the JSON document's. */
 export interface CheckLine {

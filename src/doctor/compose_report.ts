@@ -11,7 +11,7 @@ import {
   listContainers,
 } from "../compose/compose_cli.ts";
 import type { ComposeContainer } from "../compose/parse_ps.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import { type CheckLine, line, since } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
 

@@ -5,7 +5,11 @@
  * not a failed line.
  */
 import { ConfigError } from "../errors.ts";
-import { hostPort, parseTarget, type Target } from "../checks/target.ts";
+import { parseTarget, parseTargetOf, type Target } from "../checks/mod.ts";
+import { kind as http } from "../checks/http.ts";
+import type { HttpTarget } from "../checks/http_get.ts";
+import { pgAddress, type PostgresTarget } from "../checks/postgres_url.ts";
+import type { RedisTarget } from "../checks/redis_session.ts";
 import {
   appPort,
   databaseTarget,
@@ -19,14 +23,16 @@ import { type FixHints, fixHints } from "./fix_hint.ts";
 /** Everything `doctor` checks, and how long each check may take. */
 export interface DoctorPlan {
   /** The server, `pg_isready`-level (no credentials). */
-  readonly database: Target;
+  readonly database: PostgresTarget;
   /** The login, when credentials are known. */
-  readonly login?: Target;
+  readonly login?: PostgresTarget;
   /** Table holding the migration revision (`--version-table`). */
   readonly versionTable: string;
-  readonly redis?: Target;
+  readonly redis?: RedisTarget;
   readonly queues: readonly string[];
-  readonly health: Target;
+  readonly health: HttpTarget;
+  /** The targets of `--wait-for` / `PREFLIGHT_WAIT_FOR`, of any kind. */
+  readonly targets: readonly Target[];
   readonly compose: ComposeOptions;
   /** Time limit of each check, in ms (`--timeout`). */
   readonly timeoutMs: number;
@@ -44,15 +50,18 @@ function defaultHealthUrl(
 }
 
 /** Builds and validates the plan; throws ConfigError on invalid input. */
-export function planDoctor(config: Config): DoctorPlan {
+export async function planDoctor(config: Config): Promise<DoctorPlan> {
   const { options, env, sources } = config;
   const db = databaseTarget(env);
-  if (db.scheme !== "postgres") {
-    throw new ConfigError(
-      `Invalid DATABASE_URL '${db.id}': expected a postgres:// or postgresql:// URL`,
-    );
-  }
-  const database = parseTarget(`postgres://${hostPort(db)}`, "DB_HOST/DB_PORT");
+  // The servers of the database, at pg_isready's level: no credentials.
+  const address = `postgres://${pgAddress(db)}`;
+  const database: PostgresTarget = {
+    ...db,
+    url: address,
+    id: address,
+    username: undefined,
+    password: undefined,
+  };
   const login = lockDatabase(env);
   if (!TABLE.test(options.versionTable)) {
     throw new ConfigError(
@@ -64,22 +73,17 @@ export function planDoctor(config: Config): DoctorPlan {
     );
   }
   const redis = redisTarget(env);
-  if (redis && redis.scheme !== "redis" && redis.scheme !== "rediss") {
-    throw new ConfigError(
-      `Invalid REDIS_URL '${redis.id}': expected a redis:// or rediss:// URL`,
-    );
-  }
   const healthSource = options.healthUrl !== undefined
     ? (sources.healthUrl === "default" ? "--health-url" : sources.healthUrl)
     : "PORT";
-  const health = parseTarget(
+  const health = parseTargetOf(
+    http,
     options.healthUrl ?? defaultHealthUrl(env),
     healthSource,
   );
-  if (health.scheme !== "http" && health.scheme !== "https") {
-    throw new ConfigError(
-      `Invalid ${healthSource} '${health.id}': expected an http:// or https:// URL`,
-    );
+  const targets: Target[] = [];
+  for (const text of options.waitFor) {
+    targets.push(await parseTarget(text, sources.waitFor));
   }
   for (const q of options.queue) {
     if (q.length > 200) {
@@ -97,6 +101,7 @@ export function planDoctor(config: Config): DoctorPlan {
     redis,
     queues: options.queue.length > 0 ? [...new Set(options.queue)] : ["celery"],
     health,
+    targets,
     compose: {
       files: options.file,
       projectDirectory: options.projectDirectory,

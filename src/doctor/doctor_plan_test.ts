@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { planDoctor } from "./doctor_plan.ts";
 import { loadConfig } from "../config/load_config.ts";
-import { clearSecrets } from "../config/redact.ts";
+import { clearSecrets } from "../redact.ts";
 
 Deno.test("docker compose gets the environment and env files, not ./.env: Compose reads its project's .env itself", async () => {
   const dir = await Deno.makeTempDir();
@@ -16,7 +16,7 @@ Deno.test("docker compose gets the environment and env files, not ./.env: Compos
       { PATH: "/usr/bin:/bin", DB_PORT: "6543" },
       { dotenv: `${dir}/.env` },
     );
-    const plan = planDoctor(config);
+    const plan = await planDoctor(config);
     assert.deepEqual(plan.compose.env, {
       FROM_FILE: "1",
       PATH: "/usr/bin:/bin",

@@ -4,7 +4,7 @@
  * setting is found without reading the code. Secrets are masked.
  */
 import type { Config } from "../config/resolve_options.ts";
-import { isSecretName, redactUrl } from "../config/redact.ts";
+import { isSecretName, redactUrl } from "../redact.ts";
 import { databaseAddress } from "../config/stack_env.ts";
 
 /** `NAME=value (origin)`, the value masked when the name or a URL says it is secret. */

@@ -5,7 +5,7 @@
  * secrets as a last line of defence.
  */
 import { formatDuration } from "../config/duration.ts";
-import { scrub } from "../config/redact.ts";
+import { scrub } from "../redact.ts";
 import type { CheckLine, DoctorReport, LineStatus } from "./check_line.ts";
 
 /** How the text table is drawn. */
@@ -18,6 +18,7 @@ const NAMES: Record<CheckLine["component"], string> = {
   postgres: "PostgreSQL",
   redis: "Redis",
   app: "App",
+  target: "Target",
   compose: "Compose",
 };
 

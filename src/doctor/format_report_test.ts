@@ -6,7 +6,7 @@ import {
   line,
   summarize,
 } from "./check_line.ts";
-import { clearSecrets, registerSecret } from "../config/redact.ts";
+import { clearSecrets, registerSecret } from "../redact.ts";
 
 function report(checks: CheckLine[]): DoctorReport {
   const summary = summarize(checks);

@@ -6,11 +6,11 @@
  * are not followed, as in the readiness check, whose HTTP client it uses.
  */
 import { hostPort } from "../checks/target.ts";
-import { httpGet } from "../checks/http.ts";
+import { httpGet } from "../checks/http_get.ts";
 import { reasonOf } from "../checks/check.ts";
 import { formatDuration } from "../config/duration.ts";
-import { redactUrl, scrub } from "../config/redact.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { redactUrl, scrub } from "../redact.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 import { type CheckLine, line, since } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
 

@@ -5,13 +5,13 @@
  * revision. The probe and the login run at once; each is bounded by the
  * per-check timeout, and so is the session.
  */
-import { postgresCheck } from "../checks/postgres.ts";
-import { classifyLoginError } from "../checks/postgres.ts";
+import { kind as postgres } from "../checks/postgres.ts";
+import { classifyLoginError } from "../checks/postgres_errors.ts";
 import { postgresJsOptions } from "../checks/postgres_options.ts";
 import { raceAbort } from "../checks/connect.ts";
 import { reasonOf } from "../checks/check.ts";
-import { hostPort, type Target } from "../checks/target.ts";
-import { scrub } from "../config/redact.ts";
+import { pgAddress, type PostgresTarget } from "../checks/postgres_url.ts";
+import { scrub } from "../redact.ts";
 import { type CheckLine, line } from "./check_line.ts";
 import type { DoctorPlan } from "./doctor_plan.ts";
 import { boundedStep } from "./bounded_step.ts";
@@ -27,7 +27,7 @@ interface SessionFacts {
 }
 
 async function session(
-  target: Target,
+  target: PostgresTarget,
   table: string,
   signal: AbortSignal,
   timeoutMs: number,
@@ -76,7 +76,7 @@ async function session(
     }
   } catch (e) {
     if (signal.aborted) throw e;
-    throw classifyLoginError(e, hostPort(target));
+    throw classifyLoginError(e, pgAddress(target));
   } finally {
     await sql.end({ timeout: 0 }).catch(() => {});
   }
@@ -88,21 +88,21 @@ export async function postgresReport(
   signal: AbortSignal,
 ): Promise<CheckLine[]> {
   const ms = plan.timeoutMs;
-  const where = hostPort(plan.database);
+  const where = pgAddress(plan.database);
   const login = plan.login;
   const loginTarget = login?.id ?? null;
   const [reach, auth] = await Promise.all([
     boundedStep(
       ms,
       signal,
-      (s) => postgresCheck(plan.database, {}).check(s),
+      (s) => postgres.check(plan.database, {}).check(s),
       where,
     ),
     login
       ? boundedStep(
         ms,
         signal,
-        (s) => postgresCheck(login, {}).check(s),
+        (s) => postgres.check(login, {}).check(s),
         where,
       )
       : Promise.resolve(undefined),
@@ -134,7 +134,7 @@ export async function postgresReport(
       ...skipRest("no credentials"),
     ];
   }
-  const who = `${login.username}@${hostPort(login)}/${
+  const who = `${login.username}@${pgAddress(login)}/${
     login.path || login.username
   }`;
   if (auth.error !== undefined) {

@@ -5,7 +5,7 @@
  * it, plus one list per priority step (`NAME\x06\x163`, `\x06\x166`,
  * `\x06\x169`); the count is their total `LLEN`.
  */
-import { connectRedis, type RedisSession } from "../checks/redis.ts";
+import { connectRedis, type RedisSession } from "../checks/redis_session.ts";
 import { RespErrorReply, type RespValue } from "../checks/resp.ts";
 import { hostPort } from "../checks/target.ts";
 import { type CheckLine, line } from "./check_line.ts";

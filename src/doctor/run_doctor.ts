@@ -6,7 +6,7 @@
  * way no step foresaw.
  */
 import { formatDuration } from "../config/duration.ts";
-import { timeoutSignal } from "../wait/timeout_signal.ts";
+import { timeoutSignal } from "../time/timeout_signal.ts";
 import {
   type CheckLine,
   type Component,
@@ -19,6 +19,7 @@ import type { DoctorPlan } from "./doctor_plan.ts";
 import { postgresReport } from "./postgres_report.ts";
 import { redisReport } from "./redis_report.ts";
 import { httpReport } from "./http_report.ts";
+import { targetsReport } from "./targets_report.ts";
 import { composeReport } from "./compose_report.ts";
 
 type Reporter = (plan: DoctorPlan, signal: AbortSignal) => Promise<CheckLine[]>;
@@ -27,6 +28,7 @@ const REPORTERS: [Component, string, Reporter][] = [
   ["postgres", "reachable", postgresReport],
   ["redis", "reachable", redisReport],
   ["app", "health", httpReport],
+  ["target", "ready", targetsReport],
   ["compose", "cli", composeReport],
 ];
 
@@ -44,6 +46,8 @@ function withFix(l: CheckLine, plan: DoctorPlan): CheckLine {
     ? f.redis
     : l.component === "app"
     ? f.health
+    : l.component === "target"
+    ? undefined
     : l.subject !== null
     ? `see docker compose logs ${l.subject}`
     : undefined;
@@ -58,6 +62,7 @@ function withFix(l: CheckLine, plan: DoctorPlan): CheckLine {
 export async function loadCheckModules(): Promise<void> {
   await Promise.all([
     import("postgres"),
+    import("mysql2"),
     import("node:net"),
     import("node:dns/promises"),
   ]);

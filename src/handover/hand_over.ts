@@ -6,13 +6,14 @@
  */
 import type { Options } from "../config/resolve_options.ts";
 import type { Log } from "../log/logger.ts";
-import { resolveCommand } from "./resolve_command.ts";
-import { canExec, type PreparedExec, prepareExec } from "./exec_app.ts";
-import { superviseApp } from "./supervise_app.ts";
-import { startWatchdog } from "./watchdog.ts";
-import { parseTarget } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
-import { type Clock, realClock } from "../wait/clock.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
+import {
+  canExec,
+  type PreparedExec,
+  prepareExec,
+} from "../process/exec_app.ts";
+import { createCheck, parseTarget } from "../checks/mod.ts";
+import { type Clock, realClock } from "../time/clock.ts";
 
 /** What the hand-over needs besides the command. */
 export interface HandOverOptions {
@@ -46,11 +47,16 @@ export async function handOver(
   }
   resolveCommand(argv[0], env);
   if (ho.signal.aborted) throw ho.signal.reason;
+  // Loaded only here: the exec hand-over, the default, never needs them.
+  const [{ superviseApp }, { startWatchdog }] = await Promise.all([
+    import("./supervise_app.ts"),
+    import("./watchdog.ts"),
+  ]);
   const stopApp = new AbortController();
   let tripped = false;
   const watchdogDone = new AbortController();
   if (options.watchdog !== undefined) {
-    const target = parseTarget(options.watchdog, "--watchdog");
+    const target = await parseTarget(options.watchdog, "--watchdog");
     const check = await createCheck(target, { httpStatus: options.httpStatus });
     startWatchdog(async () => {
       const t = clock.timeout(

@@ -3,8 +3,8 @@
  * runs as a child, preflight forwards signals, enforces the stop timeout,
  * reaps orphans when it is PID 1 and exits with the child's code, like tini.
  */
-import { reapOrphans } from "./reap_orphans.ts";
-import { spawnChild } from "./spawn_child.ts";
+import { reapOrphans } from "../process/reap_orphans.ts";
+import { spawnChild } from "../process/spawn_child.ts";
 
 /** Signals passed on to the app (SPEC "run" step 3). */
 const FORWARDED_SIGNALS: readonly Deno.Signal[] = [

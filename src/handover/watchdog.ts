@@ -3,7 +3,7 @@
  * container that is merely "unhealthy", so preflight stops the app itself
  * after repeated failed checks and the restart policy takes over.
  */
-import { type Clock, realClock } from "../wait/clock.ts";
+import { type Clock, realClock } from "../time/clock.ts";
 
 /** A failed check, as the watchdog judged it. */
 export interface WatchdogFailure {

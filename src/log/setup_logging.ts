@@ -1,16 +1,21 @@
 /**
- * Configures logtape once per process: text lines with the `[entrypoint] `
- * prefix, or one JSON object per line, written synchronously (main.ts: to
- * standard error, so nothing is lost on exit or exec) and scrubbed of
- * secrets.
+ * Where log records go, set once per process: text lines with the
+ * `[entrypoint] ` prefix, or one JSON object per line, written
+ * synchronously (main.ts: to standard error, so nothing is lost on exit or
+ * exec) and scrubbed of secrets.
  */
-import { configure, type LogRecord, reset } from "@logtape/logtape";
-import { scrub } from "../config/redact.ts";
-import { log, type Logger } from "./logger.ts";
+import {
+  type Level,
+  log,
+  type Logger,
+  type LogRecord,
+  routeLogs,
+} from "./logger.ts";
+import { scrub } from "../redact.ts";
 import { createStatusLine, type StatusLine } from "./status_line.ts";
 
 export type LogFormat = "text" | "json";
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogLevel = Level;
 
 export interface LoggingOptions {
   format: LogFormat;
@@ -36,14 +41,8 @@ const RESET = "\x1b[0m";
 function colorOf(record: LogRecord, msg: string): string | undefined {
   if (msg.startsWith("✓")) return GREEN;
   if (msg.startsWith("✗") || record.level === "error") return RED;
-  if (msg.startsWith("⚠️") || record.level === "warning") return YELLOW;
+  if (msg.startsWith("⚠️") || record.level === "warn") return YELLOW;
   return undefined;
-}
-
-function render(record: LogRecord): string {
-  return record.message.map((part) =>
-    typeof part === "string" ? part : String(part)
-  ).join("");
 }
 
 /** Formats one record as a line, without the newline. */
@@ -51,7 +50,7 @@ function formatRecord(
   record: LogRecord,
   opts: LoggingOptions,
 ): string | undefined {
-  const msg = render(record);
+  const msg = record.message;
   if (opts.format === "text") {
     if (!opts.color) return scrub(`${opts.prefix}${msg}`);
     const c = colorOf(record, msg);
@@ -59,33 +58,25 @@ function formatRecord(
     return scrub(`${prefix}${c ? `${c}${msg}${RESET}` : msg}`);
   }
   // The banner rules frame the text log for the eye; they are not events.
-  if (record.properties.banner === true) return undefined;
-  const level = record.level === "warning" ? "warn" : record.level;
+  if (record.fields.banner === true) return undefined;
   const obj: Record<string, unknown> = {
     ts: new Date(record.timestamp).toISOString(),
-    level,
+    level: record.level,
     msg,
   };
-  for (const [k, v] of Object.entries(record.properties)) {
+  for (const [k, v] of Object.entries(record.fields)) {
     if (!(k in obj) && v !== undefined && k !== "banner") obj[k] = v;
   }
   return scrub(JSON.stringify(obj));
 }
 
-const levelMap = {
-  debug: "debug",
-  info: "info",
-  warn: "warning",
-  error: "error",
-} as const;
-
 let status: StatusLine | undefined;
 
 /**
- * Installs the sink for the `preflight` logger category, replacing any
- * earlier one, and returns the logger of a command's context.
+ * Routes every logger's records to `opts.write`, formatted, replacing any
+ * earlier route, and returns the logger of a command's context.
  */
-export async function setupLogging(opts: LoggingOptions): Promise<Logger> {
+export function setupLogging(opts: LoggingOptions): Promise<Logger> {
   status?.clear();
   const line = createStatusLine({
     // Not with --log-level warn or error: quiet means quiet.
@@ -96,31 +87,23 @@ export async function setupLogging(opts: LoggingOptions): Promise<Logger> {
     columns: opts.columns,
   });
   status = line;
-  await configure({
-    reset: true,
-    sinks: {
-      out: (record) => {
-        const text = formatRecord(record, opts);
-        if (text === undefined) return;
-        line.clear();
-        opts.write(text + "\n");
-      },
-    },
-    loggers: [
-      {
-        category: ["preflight"],
-        sinks: ["out"],
-        lowestLevel: levelMap[opts.level],
-      },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
-    ],
-  });
-  return { get: log, status: line };
+  routeLogs((record) => {
+    const text = formatRecord(record, opts);
+    if (text === undefined) return;
+    line.clear();
+    opts.write(text + "\n");
+  }, opts.level);
+  return Promise.resolve({ get: log, status: line });
 }
 
-/** Flushes and removes the sinks; call before exec or exit. */
-export async function flushLogs(): Promise<void> {
+/**
+ * Ends logging; call before exec or exit. Lines are written as they are
+ * logged, so there is nothing left to flush: this clears the status line
+ * and stops routing.
+ */
+export function flushLogs(): Promise<void> {
   status?.clear();
   status = undefined;
-  await reset();
+  routeLogs(undefined);
+  return Promise.resolve();
 }

@@ -4,7 +4,7 @@
  * the old script's markers.
  */
 import type { Config } from "../config/resolve_options.ts";
-import type { Target } from "../checks/target.ts";
+import type { PostgresTarget } from "../checks/postgres_url.ts";
 import type { StepContext } from "../wait/wait_step.ts";
 import {
   databaseTarget,
@@ -12,7 +12,7 @@ import {
   migrateCommand,
 } from "../config/stack_env.ts";
 import { commandDisplayName } from "../config/command_string.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
 import { runMigrations } from "./run_migrations.ts";
 import { LockTimeoutError, migrationLock } from "./migration_lock.ts";
 
@@ -21,9 +21,9 @@ export interface MigrationPlan {
   readonly argv: readonly string[];
   readonly name: string;
   /** The database to lock, or undefined to migrate without the lock. */
-  readonly lock?: Target;
+  readonly lock?: PostgresTarget;
   /** The database as the wait step checks it (undefined with --no-db): see runMigrations. */
-  readonly database?: Target;
+  readonly database?: PostgresTarget;
 }
 
 /** The outcome of the step, as PREFLIGHT_MIGRATIONS reports it. */

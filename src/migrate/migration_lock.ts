@@ -8,12 +8,15 @@
  * and tells when the database cannot be reached, so that attempt fails
  * without running and the retry schedule goes on, as without a lock.
  */
-import { hostPort, type Target } from "../checks/target.ts";
+import { pgAddress, type PostgresTarget } from "../checks/postgres_url.ts";
 import type { Log } from "../log/logger.ts";
-import { type Clock, realClock } from "../wait/clock.ts";
-import { scrub } from "../config/redact.ts";
+import { type Clock, realClock } from "../time/clock.ts";
+import { hideSecrets } from "../checks/check.ts";
 import { connectPostgres } from "../checks/postgres_session.ts";
-import { LoginRefusedError } from "../checks/postgres_errors.ts";
+import {
+  classifyLoginError,
+  LoginRefusedError,
+} from "../checks/postgres_errors.ts";
 
 /** The two-int advisory lock key: 'pref' and 0. */
 export const LOCK_KEY: readonly [number, number] = [0x70726566, 0];
@@ -60,8 +63,6 @@ export interface LockOptions {
 }
 
 type Sql = import("postgres").Sql;
-
-const PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
 
 function describe(h: LockHolder): string {
   const since = h.since ? ` since ${h.since.toISOString()}` : "";
@@ -112,30 +113,12 @@ async function holderOf(sql: Sql): Promise<string> {
     : "another session";
 }
 
-/** A connection error of postgres.js, worded as the checks word theirs. */
-function connectionReason(e: unknown, where: string, host: string): string {
-  const code = (e as { code?: string }).code ?? "";
-  switch (code) {
-    case "ECONNREFUSED":
-      return `connection refused by ${where}`;
-    case "ECONNRESET":
-      return `connection reset by ${where}`;
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return `host '${host}' does not resolve`;
-    case "CONNECT_TIMEOUT":
-    case "ETIMEDOUT":
-      return `connection to ${where} timed out`;
-  }
-  return scrub((e as Error).message ?? String(e));
-}
-
 /** Creates the lock of a migration step; nothing connects before the first {@linkcode MigrationLock.ensure}. */
 export function migrationLock(
-  target: Target,
+  target: PostgresTarget,
   opts: LockOptions,
 ): MigrationLock {
-  const where = hostPort(target);
+  const where = pgAddress(target);
   const clock = opts.clock ?? realClock;
   let sql: Sql | undefined;
   let unlocked = false;
@@ -199,19 +182,19 @@ export function migrationLock(
       } catch (e) {
         if (e instanceof LockTimeoutError || opts.signal.aborted) throw e;
         await close();
-        if (
-          e instanceof LoginRefusedError ||
-          PERMANENT.has((e as { code?: string }).code ?? "")
-        ) {
+        // The checks' classifier: the same reasons, worded the same way.
+        const failure = hideSecrets(
+          classifyLoginError(e, where),
+          target.password,
+        );
+        if (failure instanceof LoginRefusedError) {
           opts.log.warn(
-            `⚠️ Cannot take the migration lock: ${
-              scrub((e as Error).message ?? String(e))
-            }; migrating without it`,
+            `⚠️ Cannot take the migration lock: ${failure.message}; migrating without it`,
             { phase: "migrate" },
           );
           return "refused";
         }
-        return connectionReason(e, where, target.host);
+        return failure.message;
       }
     }
   };

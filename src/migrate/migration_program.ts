@@ -6,7 +6,7 @@
 import { SpawnError } from "../errors.ts";
 import type { Config } from "../config/resolve_options.ts";
 import { migrateCommandSource } from "../config/stack_env.ts";
-import { resolveCommand } from "../handover/resolve_command.ts";
+import { resolveCommand } from "../process/resolve_command.ts";
 
 /**
  * Resolves `argv0` of the migration command on PATH; throws SpawnError

@@ -9,7 +9,7 @@
  * abort reason is then rethrown.
  */
 import { SignalledError } from "../errors.ts";
-import { spawnChild } from "../handover/spawn_child.ts";
+import { spawnChild } from "../process/spawn_child.ts";
 
 /** How {@linkcode runChild} runs and stops the command. */
 export interface RunChildOptions {

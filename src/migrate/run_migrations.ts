@@ -6,9 +6,8 @@ import type { Log } from "../log/logger.ts";
 import { backoffDelays } from "./backoff.ts";
 import { runChild } from "./run_child.ts";
 import { formatDuration } from "../config/duration.ts";
-import type { Target } from "../checks/target.ts";
-import { createCheck } from "../checks/registry.ts";
-import { type Clock, realClock } from "../wait/clock.ts";
+import { createCheck, type Target } from "../checks/mod.ts";
+import { type Clock, realClock } from "../time/clock.ts";
 
 /** Time limit of the readiness check after a failed attempt. */
 const READY_CHECK_MS = 5000;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runMigrations } from "./run_migrations.ts";
-import { parseTarget } from "../checks/target.ts";
+import { parseTarget } from "../checks/mod.ts";
 import type { Log } from "../log/logger.ts";
 import { SignalledError } from "../errors.ts";
 import { FakeClock } from "../../tests/_fake_clock.ts";
@@ -29,7 +29,7 @@ Deno.test("runMigrations stops after two failures in a row with the database rea
       stopTimeoutMs: 1000,
       signal: new AbortController().signal,
       log,
-      database: parseTarget(`tcp://127.0.0.1:${port}`, "test"),
+      database: await parseTarget(`tcp://127.0.0.1:${port}`, "test"),
       beforeAttempt: () => {
         const n = lines.filter((l) => / attempt \d+\/6/.test(l)).length + 1;
         if (n === 2) {

@@ -12,7 +12,7 @@ import {
 import type { Log } from "../log/logger.ts";
 import { formatDuration } from "../config/duration.ts";
 import { pollInterval } from "./poll_schedule.ts";
-import { type Clock, realClock } from "./clock.ts";
+import { type Clock, realClock } from "../time/clock.ts";
 
 /** How one target's wait ended. */
 export interface TargetResult {
@@ -65,6 +65,7 @@ async function waitOne(
   index: number,
   check: Check,
   deadline: AbortSignal,
+  cancelled: AbortSignal,
   started: number,
   endsAt: number,
   opts: WaitForOptions,
@@ -152,11 +153,12 @@ async function waitOne(
       break;
     }
   }
-  return result(wasCancelled(deadline) ? "cancelled" : "timeout");
-}
-
-function wasCancelled(deadline: AbortSignal): boolean {
-  return deadline.aborted && deadline.reason?.name === "AbortError";
+  // Cancelled only when that is what ended the wait, not the deadline.
+  return result(
+    cancelled.aborted && deadline.reason === cancelled.reason
+      ? "cancelled"
+      : "timeout",
+  );
 }
 
 /**
@@ -177,7 +179,15 @@ export async function waitFor(
   try {
     const results = await Promise.all(
       checks.map(async (c, i) => {
-        const r = await waitOne(i, c, signal, started, endsAt, opts);
+        const r = await waitOne(
+          i,
+          c,
+          signal,
+          cancel.signal,
+          started,
+          endsAt,
+          opts,
+        );
         opts.onDone?.(r, i);
         if (r.state === "failed" && opts.cancelOnFailure) cancel.abort();
         return r;

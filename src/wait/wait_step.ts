@@ -2,15 +2,14 @@
  * The wait step shared by `run` and `wait`: build the checks, wait, and log
  * one outcome line per target. The caller decides what a timeout means.
  */
-import { createCheck } from "../checks/registry.ts";
-import { hostPort, type Target } from "../checks/target.ts";
+import { createCheck, serverUrlFor, type Target } from "../checks/mod.ts";
 import type { Options } from "../config/resolve_options.ts";
 import { formatDuration } from "../config/duration.ts";
 import type { Log } from "../log/logger.ts";
 import type { StatusLine } from "../log/status_line.ts";
 import { elapsedOfBudget, type TargetResult, waitFor } from "./wait_for.ts";
-import type { Clock } from "./clock.ts";
-import { TargetFailedError, TimeoutError } from "../errors.ts";
+import type { Clock } from "../time/clock.ts";
+import { NotReadyInTimeError, TargetFailedError } from "../errors.ts";
 
 /** The outcome of the wait step. */
 export interface WaitOutcome {
@@ -28,7 +27,7 @@ export interface WaitOutcome {
 export function waitFailure(
   outcome: WaitOutcome,
   what: string,
-): TargetFailedError | TimeoutError {
+): TargetFailedError | NotReadyInTimeError {
   const failed = outcome.results.filter((r) => r.state === "failed");
   if (failed.length > 0) {
     return new TargetFailedError(
@@ -36,7 +35,7 @@ export function waitFailure(
       failed.map((r) => `${r.id}: ${r.reason}`).join("; "),
     );
   }
-  return new TimeoutError(
+  return new NotReadyInTimeError(
     `${what} not ready in time: ${
       outcome.results.filter((r) => r.state !== "ready").map((r) => r.id)
         .join(", ")
@@ -73,21 +72,6 @@ function logResult(r: TargetResult, log: Log): void {
   }
 }
 
-/** Schemes that check the server itself, by the port a bare `HOST:PORT` names. */
-const SERVER_SCHEMES: Record<number, string> = {
-  5432: "postgres",
-  6379: "redis",
-};
-
-/**
- * The URL that checks the server itself, for a bare `HOST:PORT` (only a TCP
- * check) on the well-known port of PostgreSQL or Redis.
- */
-function serverUrlFor(t: Target): string | undefined {
-  const scheme = SERVER_SCHEMES[t.port];
-  return t.bare && scheme ? `${scheme}://${hostPort(t)}` : undefined;
-}
-
 /** What a step of a command works with, from the command's context. */
 export interface StepContext {
   /** A stop signal (SIGTERM...): the step rethrows its reason. */
@@ -111,12 +95,10 @@ export async function waitStep(
   const { signal, log, clock, status } = step;
   const started = clock.now();
   for (const t of targets) {
-    const better = serverUrlFor(t);
+    const better = await serverUrlFor(t);
     if (better) {
       log.info(
-        `${
-          hostPort(t)
-        } is checked as ${t.id} (the port only); ${better} waits until the server itself is ready`,
+        `${t.url} is checked as ${t.id} (the port only); ${better} waits until the server itself is ready`,
         { phase: "wait", target: t.id },
       );
     }
@@ -160,7 +142,8 @@ export async function waitStep(
     });
     return finish(results);
   } finally {
-    clearInterval(ticker);
+    // Not without a ticker: the first call into the timers costs several ms.
+    if (ticker !== undefined) clearInterval(ticker);
     status?.clear();
   }
 

@@ -3,7 +3,11 @@
  * first use so that commands which never hand over pay nothing for FFI.
  */
 
-const SYMBOLS = {
+/**
+ * What the exec hand-over, the reaping of orphans and signalling a child
+ * use: bound at the first call of {@linkcode libc}.
+ */
+const BASE = {
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
   pthread_sigmask: {
@@ -19,18 +23,27 @@ const SYMBOLS = {
     optional: true,
   },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  // Declared with fixed arguments, as fcntl above.
+  prctl: {
+    parameters: ["i32", "u64", "u64", "u64", "u64"],
+    result: "i32",
+  },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/**
+ * What spawning a child uses: bound only when one is spawned. Binding a
+ * symbol costs time (about 0.15 ms each here, more for a nonblocking one),
+ * and `wait -- app` binds libc before it waits (exec_app.ts).
+ */
+const SPAWN = {
   /** waitpid on a worker thread, for a child that may run for long. */
   waitpid_async: {
     name: "waitpid",
     parameters: ["i32", "buffer", "i32"],
     result: "i32",
     nonblocking: true,
-  },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  // Declared with fixed arguments, as fcntl above.
-  prctl: {
-    parameters: ["i32", "u64", "u64", "u64", "u64"],
-    result: "i32",
   },
   posix_spawn: {
     parameters: ["buffer", "buffer", "pointer", "buffer", "buffer", "buffer"],
@@ -48,27 +61,40 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer"],
     result: "i32",
   },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 /** The loaded library's symbols. */
-export type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+export type Libc =
+  & Deno.DynamicLibrary<typeof BASE>["symbols"]
+  & Deno.DynamicLibrary<typeof SPAWN>["symbols"];
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+let lib: Libc | null | undefined;
 
-/** Loads glibc once; null when impossible (not Linux, no FFI permission, musl). */
+/**
+ * Loads glibc once; null when impossible (not Linux, no FFI permission,
+ * musl). The spawning symbols are bound on their first use.
+ */
 export function libc(): Libc | null {
   if (lib === undefined) {
     lib = null;
     if (Deno.build.os === "linux") {
       try {
-        lib = Deno.dlopen("libc.so.6", SYMBOLS);
+        const base = Deno.dlopen("libc.so.6", BASE).symbols;
+        let spawn: Deno.DynamicLibrary<typeof SPAWN>["symbols"] | undefined;
+        const bound = { ...base } as Libc;
+        for (const name of Object.keys(SPAWN) as (keyof typeof SPAWN)[]) {
+          Object.defineProperty(bound, name, {
+            get: () =>
+              (spawn ??= Deno.dlopen("libc.so.6", SPAWN).symbols)[name],
+          });
+        }
+        lib = bound;
       } catch {
         lib = null;
       }
     }
   }
-  return lib?.symbols ?? null;
+  return lib;
 }
 
 /** The calling thread's `errno`, read right after a failed call. */

@@ -9,7 +9,7 @@ import { L, type Libc, libc, SIGNAL_NUMBERS } from "./_libc.ts";
 import { posixSpawn } from "./_posix_spawn.ts";
 import { argvBytes, environBytes } from "./raw_process.ts";
 import { resolveCommand } from "./resolve_command.ts";
-import { delay } from "../wait/delay.ts";
+import { delay } from "../time/delay.ts";
 
 /** How to start a child. */
 export interface SpawnOptions {
@@ -143,6 +143,7 @@ function spawnDeno(
     throw new SpawnError(
       `Cannot run '${argv[0]}': ${(e as Error).message}`,
       e instanceof Deno.errors.NotFound ? 127 : 126,
+      { cause: e },
     );
   }
   // Deno reports 128+N for a child killed by signal N, as a shell does.

@@ -20,3 +20,13 @@ export function timeoutSignal(
   // The timer is not ref'd and ends by itself; nothing to clear.
   return { signal, dispose() {} };
 }
+
+/**
+ * True when `signal` aborted because a timer ran out (`AbortSignal.timeout`,
+ * {@linkcode timeoutSignal}), not because something stopped it (a stop
+ * signal, a cancelled wait). The one place that tells the two apart.
+ */
+export function timedOut(signal: AbortSignal): boolean {
+  const reason = signal.aborted ? signal.reason : undefined;
+  return reason instanceof DOMException && reason.name === "TimeoutError";
+}

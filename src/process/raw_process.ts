@@ -76,10 +76,37 @@ export function parseEnviron(entries: readonly Uint8Array[]): Environ {
   return { view, raw };
 }
 
+/**
+ * The usual case, an environment that is UTF-8 throughout, in one decode:
+ * the same as {@linkcode parseEnviron}, which reads entry by entry, when
+ * that decode succeeds; undefined otherwise.
+ */
+function parseUtf8Environ(bytes: Uint8Array): Environ | undefined {
+  let text: string;
+  try {
+    text = strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  const view: Record<string, string> = {};
+  for (const entry of text.split("\0")) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const name = entry.slice(0, eq);
+    if (!Object.hasOwn(view, name)) view[name] = entry.slice(eq + 1);
+  }
+  return { view, raw: new Map() };
+}
+
+/** Parses a whole `/proc/PID/environ` block, as {@linkcode parseEnviron} reads it. */
+export function parseEnvironBlock(bytes: Uint8Array): Environ {
+  return parseUtf8Environ(bytes) ?? parseEnviron(splitNul(bytes));
+}
+
 function inherited(): Environ | null {
   if (environ === undefined) {
     const bytes = readProc("environ");
-    environ = bytes === undefined ? null : parseEnviron(splitNul(bytes));
+    environ = bytes === undefined ? null : parseEnvironBlock(bytes);
   }
   return environ;
 }

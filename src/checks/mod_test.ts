@@ -1,10 +1,23 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { hostPort, parseTarget } from "./target.ts";
+import { allSchemes, KINDS, parseTarget, parseTargetOf } from "./mod.ts";
+import { hostPort } from "./target.ts";
+import { kind as redis } from "./redis.ts";
 import { ConfigError } from "../errors.ts";
-import { clearSecrets } from "../config/redact.ts";
+import { clearSecrets } from "../redact.ts";
 
-Deno.test("parseTarget reads each kind of target with its default port", () => {
+/** The fields of a host-and-port target, whatever its kind. */
+type Server = { host: string; port: number; bare?: boolean };
+const parse = async (url: string, source = "test") =>
+  await parseTarget(url, source) as unknown as Server & {
+    scheme: string;
+    username?: string;
+    password?: string;
+    path: string;
+    id: string;
+  };
+
+Deno.test("parseTarget reads each kind of target with its default port", async () => {
   const cases: [string, string, string, number][] = [
     ["tcp://db:5432", "tcp", "db", 5432],
     ["postgres://db", "postgres", "db", 5432],
@@ -22,14 +35,14 @@ Deno.test("parseTarget reads each kind of target with its default port", () => {
     ["redis://:pw@cache", "redis", "cache", 6379],
   ];
   for (const [url, scheme, host, port] of cases) {
-    const t = parseTarget(url, "test");
+    const t = await parse(url);
     assert.equal(t.scheme, scheme, url);
     assert.equal(t.host, host, url);
     assert.equal(t.port, port, url);
   }
 });
 
-Deno.test("a bare HOST:PORT (wait-for-it's form) is a tcp:// target", () => {
+Deno.test("a bare HOST:PORT (wait-for-it's form) is a tcp:// target", async () => {
   for (
     const [text, host, port] of [
       ["db:5432", "db", 5432],
@@ -38,18 +51,21 @@ Deno.test("a bare HOST:PORT (wait-for-it's form) is a tcp:// target", () => {
       ["host.docker.internal:8000", "host.docker.internal", 8000],
     ] as const
   ) {
-    const t = parseTarget(text, "SRC");
+    const t = await parse(text, "SRC");
     assert.equal(t.scheme, "tcp", text);
     assert.equal(t.host, host, text);
     assert.equal(t.port, port, text);
     assert.equal(t.bare, true, text);
   }
-  assert.equal(parseTarget("tcp://db:5432", "SRC").bare, undefined);
+  assert.equal((await parse("tcp://db:5432", "SRC")).bare, undefined);
 });
 
-Deno.test("parseTarget rejects malformed targets with a message naming the source and what is accepted", () => {
+Deno.test("parseTarget rejects malformed targets with a message naming the source and what is accepted", async () => {
   const bad: [string, RegExp][] = [
-    ["db", /^Invalid SRC 'db': expected a HOST:PORT, tcp:\/\/HOST:PORT/],
+    [
+      "db",
+      /^Invalid SRC 'db': expected HOST:PORT or a tcp:\/\/, postgres:\/\/, .* URL$/,
+    ],
     [
       "postgress://db:5432",
       /unknown scheme 'postgress': did you mean 'postgres:\/\/'\?$/,
@@ -59,9 +75,10 @@ Deno.test("parseTarget rejects malformed targets with a message naming the sourc
     ["tcp://db:0", /port must be a number 1-65535/],
     ["tcp://db:65536", /port must be a number 1-65535/],
     ["tcp://db:port", /port must be a number 1-65535/],
-    ["mysql://db:3306", /unknown scheme 'mysql'/],
+    ["memcache://db:11211", /unknown scheme 'memcache'/],
     ["redis://cache/x", /Redis database must be a number/],
     ["tcp://db:1/path", /tcp:\/\/ target has no path/],
+    ["tcp://db:1?x=1", /tcp:\/\/ target has no path or query/],
     ["postgres://db?sslmode=maybe", /invalid sslmode 'maybe'/],
     [
       "postgres://db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
@@ -69,12 +86,35 @@ Deno.test("parseTarget rejects malformed targets with a message naming the sourc
     ],
   ];
   for (const [url, re] of bad) {
-    assert.throws(
+    await assert.rejects(
       () => parseTarget(url, "SRC"),
       (e: unknown) => e instanceof ConfigError && re.test((e as Error).message),
       url,
     );
   }
+});
+
+Deno.test("parseTargetOf reads one kind: another kind's scheme says what is expected, an unknown one as parseTarget says", () => {
+  assert.equal(parseTargetOf(redis, "redis://cache", "REDIS_URL").port, 6379);
+  assert.throws(
+    () => parseTargetOf(redis, "http://cache", "REDIS_URL"),
+    /Invalid REDIS_URL 'http:\/\/cache': expected a redis:\/\/ or rediss:\/\/ URL$/,
+  );
+  assert.throws(
+    () => parseTargetOf(redis, "rediz://cache", "REDIS_URL"),
+    /unknown scheme 'rediz': did you mean 'redis:\/\/'\?$/,
+  );
+});
+
+Deno.test("every kind's module reads the schemes of its line in src/checks/mod.ts", async () => {
+  for (const [schemes, load] of KINDS) {
+    const { kind } = await load();
+    assert.deepEqual(kind.schemes, schemes);
+    for (const s of Object.keys(kind.defaultPorts)) {
+      assert.ok(schemes.includes(s), `${s} has a default port, not a scheme`);
+    }
+  }
+  assert.equal(new Set(allSchemes()).size, allSchemes().length);
 });
 
 const hostArb = fc.oneof(
@@ -88,9 +128,9 @@ const passwordArb = fc.string({
   unit: "grapheme-ascii",
 });
 
-Deno.test("property: parseTarget round-trips host, port, user, password and database, and its id never shows the password", () => {
-  fc.assert(
-    fc.property(
+Deno.test("property: parseTarget round-trips host, port, user, password and database, and its id never shows the password", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.constantFrom(
         "postgres",
         "postgresql",
@@ -104,13 +144,13 @@ Deno.test("property: parseTarget round-trips host, port, user, password and data
       userArb,
       passwordArb,
       fc.stringMatching(/^[a-z]{1,10}$/),
-      (scheme, host, port, user, password, db) => {
+      async (scheme, host, port, user, password, db) => {
         clearSecrets();
         const path = scheme.startsWith("redis") ? "3" : db;
         const url = `${scheme}://${user}:${
           encodeURIComponent(password)
         }@${host}:${port}/${path}`;
-        const t = parseTarget(url, "test");
+        const t = await parse(url);
         assert.equal(t.host, host);
         assert.equal(t.port, port);
         assert.equal(t.username, user);
@@ -124,12 +164,12 @@ Deno.test("property: parseTarget round-trips host, port, user, password and data
   );
 });
 
-Deno.test("property: any port outside 1-65535 is a ConfigError naming the port rule", () => {
-  fc.assert(
-    fc.property(
+Deno.test("property: any port outside 1-65535 is a ConfigError naming the port rule", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.oneof(fc.integer({ min: 65536, max: 10_000_000 }), fc.constant(0)),
-      (port) => {
-        assert.throws(
+      async (port) => {
+        await assert.rejects(
           () => parseTarget(`tcp://db:${port}`, "X"),
           (e: unknown) =>
             e instanceof ConfigError &&
@@ -140,11 +180,11 @@ Deno.test("property: any port outside 1-65535 is a ConfigError naming the port r
   );
 });
 
-Deno.test("property: parseTarget throws nothing but ConfigError, whatever the text", () => {
-  fc.assert(
-    fc.property(fc.string({ maxLength: 60 }), (text) => {
+Deno.test("property: parseTarget throws nothing but ConfigError, whatever the text", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.string({ maxLength: 60 }), async (text) => {
       try {
-        parseTarget(text, "X");
+        await parseTarget(text, "X");
       } catch (e) {
         assert.ok(e instanceof ConfigError, String(e));
       }

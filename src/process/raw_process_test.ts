@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   argvBytes,
   entryBytes,
   environBytes,
   parseEnviron,
+  parseEnvironBlock,
   splitNul,
 } from "./raw_process.ts";
 
@@ -60,5 +62,37 @@ Deno.test("argvBytes encodes words that are not the end of the command line as U
     [[...enc.encode("alembic")], [...enc.encode("upgrade")], [
       ...enc.encode("\uFFFD"),
     ]],
+  );
+});
+
+Deno.test("property: parseEnvironBlock reads a block as parseEnviron reads its entries, UTF-8 or not", () => {
+  // Entries NAME=VALUE, with repeated names, an '=' in values, entries
+  // without '=' or without a name, and now and then a byte that is not UTF-8.
+  const entry = fc.record({
+    name: fc.constantFrom("A", "PATH", "é", "", "B_1"),
+    eq: fc.boolean(),
+    value: fc.string({ maxLength: 6 }).filter((t) => !t.includes("\0")),
+    raw: fc.oneof(
+      { weight: 4, arbitrary: fc.constant([] as number[]) },
+      fc.array(fc.constantFrom(0xff, 0xc3, 0x80), {
+        minLength: 1,
+        maxLength: 2,
+      }),
+    ),
+  }).map((e) => b(e.name, e.eq ? "=" : "", e.value, e.raw));
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 8 }), (entries) => {
+      const block = new Uint8Array(
+        entries.flatMap((e) => [...e, 0]),
+      );
+      const want = parseEnviron(splitNul(block));
+      const got = parseEnvironBlock(block);
+      assert.deepEqual(got.view, want.view);
+      assert.deepEqual(
+        [...got.raw].map(([k, v]) => [k, [...v]]),
+        [...want.raw].map(([k, v]) => [k, [...v]]),
+      );
+    }),
+    { numRuns: 500 },
   );
 });
