@@ -758,8 +758,7 @@ Deno.test("the Dockerfile compiles with the compile task's flags (one place: den
   const df = Deno.readTextFileSync(new URL("../Dockerfile", import.meta.url));
   const compile = compileRun(resolveStage(df, "preflight")).argv;
   assert(compile, "no deno compile in the build stage");
-  const flags = compile.slice(compile.indexOf("compile") + 1, -1)
-    .filter((w) => w !== "--frozen");
+  const flags = compile.slice(compile.indexOf("compile") + 1, -1);
   flags.splice(flags.indexOf("--output"), 2);
   assert.deepEqual(
     flags,
