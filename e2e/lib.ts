@@ -381,7 +381,7 @@ export async function waitHealthy(
 
 /**
  * A copy of the stack's files in `dir`: the compose file byte for byte, the
- * build context (Dockerfile, .dockerignore, deno.json, deno.lock, src/,
+ * build context (Dockerfile, .dockerignore, deno.json, the locks, src/,
  * examples/backend/), frontend/, extra files, and a .env made from
  * .env.example with a random database password.
  */
@@ -398,6 +398,7 @@ export async function prepareStack(
       ".dockerignore",
       "deno.json",
       "deno.lock",
+      "deno.compile.lock",
       "src",
       "examples/backend",
       "frontend",
