@@ -1,6 +1,7 @@
 /**
  * Usage: deno task bench [--quick] [--trials N] [--runs N]
- *                        [--replica-rounds N] [--only 1,2,...] [--out FILE]
+ *                        [--replica-rounds N] [--mariadb-trials N]
+ *                        [--rabbitmq-trials N] [--only 1,2,...] [--out FILE]
  *
  * Measures preflight against the tools it replaces, in one run, side by
  * side, and writes BENCHMARKS.md (generated; never edit it by hand):
@@ -9,9 +10,11 @@
  * 2. the cost of one `probe` against an empty Deno program;
  * 3. start-up overhead of `wait` when everything is already up;
  * 4. resident memory while supervising and after the exec hand-over;
- * 5. eight replicas starting together, with and without the migration lock.
+ * 5. eight replicas starting together, with and without the migration lock;
+ * 6. MariaDB and RabbitMQ starting late, beside a `nc -z` loop.
  *
- * Environment: BENCH_QUICK=1, BENCH_TRIALS, BENCH_RUNS, BENCH_REPLICA_ROUNDS.
+ * Environment: BENCH_QUICK=1, BENCH_TRIALS, BENCH_RUNS, BENCH_REPLICA_ROUNDS,
+ * BENCH_MARIADB_TRIALS, BENCH_RABBITMQ_TRIALS.
  */
 import { startRedis } from "../tests/_redis.ts";
 import { loadAverage, machine, versions } from "./machine.ts";
@@ -43,6 +46,7 @@ import {
   waitOn,
 } from "./waiters.ts";
 import { containersSection } from "./containers_section.ts";
+import { lateServersSection } from "./late_servers_section.ts";
 
 const PROJECT = new URL("..", import.meta.url).pathname;
 const EMPTY = new URL("./empty.ts", import.meta.url).pathname;
@@ -59,6 +63,9 @@ interface Options {
   trials: number;
   runs: number;
   replicaRounds: number;
+  /** Section 6: trials per tool and scenario (a RabbitMQ node boots for seconds). */
+  mariadbTrials: number;
+  rabbitmqTrials: number;
   only: Set<number>;
   out: string;
 }
@@ -95,7 +102,15 @@ function parseOptions(args: string[]): Options {
       "BENCH_REPLICA_ROUNDS",
       env("BENCH_REPLICA_ROUNDS") ?? (quick ? "1" : "2"),
     ),
-    only: new Set([1, 2, 3, 4, 5]),
+    mariadbTrials: positiveInt(
+      "BENCH_MARIADB_TRIALS",
+      env("BENCH_MARIADB_TRIALS") ?? (quick ? "2" : "7"),
+    ),
+    rabbitmqTrials: positiveInt(
+      "BENCH_RABBITMQ_TRIALS",
+      env("BENCH_RABBITMQ_TRIALS") ?? (quick ? "2" : "5"),
+    ),
+    only: new Set([1, 2, 3, 4, 5, 6]),
     out: `${PROJECT}BENCHMARKS.md`,
   };
   for (let i = 0; i < args.length; i++) {
@@ -110,12 +125,16 @@ function parseOptions(args: string[]): Options {
     else if (a === "--runs") opts.runs = positiveInt(a, next());
     else if (a === "--replica-rounds") {
       opts.replicaRounds = positiveInt(a, next());
+    } else if (a === "--mariadb-trials") {
+      opts.mariadbTrials = positiveInt(a, next());
+    } else if (a === "--rabbitmq-trials") {
+      opts.rabbitmqTrials = positiveInt(a, next());
     } else if (a === "--only") {
       opts.only = new Set(next().split(",").map((s) => positiveInt(a, s)));
     } else if (a === "--out") opts.out = next();
     else {
       throw new Error(
-        `Unknown option '${a}': expected --quick, --trials N, --runs N, --replica-rounds N, --only 1,2,.. or --out FILE`,
+        `Unknown option '${a}': expected --quick, --trials N, --runs N, --replica-rounds N, --mariadb-trials N, --rabbitmq-trials N, --only 1,2,.. or --out FILE`,
       );
     }
   }
@@ -684,7 +703,7 @@ async function main(): Promise<void> {
   report.progress(
     `preflight benchmarks: ${
       opts.quick ? "quick" : "full"
-    } mode, ${opts.trials} trials, ${opts.runs} runs, ${opts.replicaRounds} replica round(s)`,
+    } mode, ${opts.trials} trials, ${opts.runs} runs, ${opts.replicaRounds} replica round(s), ${opts.mariadbTrials} MariaDB and ${opts.rabbitmqTrials} RabbitMQ trials`,
   );
 
   const installed = await installWaitOn();
@@ -706,7 +725,7 @@ async function main(): Promise<void> {
       "",
       `Date: ${started.toISOString().replace(/\.\d+Z$/, "Z")}. Mode: ${
         opts.quick ? "quick" : "full"
-      } (${opts.trials} trials per tool and scenario, ${opts.runs} runs per timed command, ${opts.replicaRounds} replica round(s) per mode).`,
+      } (${opts.trials} trials per tool and scenario, ${opts.runs} runs per timed command, ${opts.replicaRounds} replica round(s) per mode; MariaDB ${opts.mariadbTrials} and RabbitMQ ${opts.rabbitmqTrials} trials per tool and scenario).`,
       "",
       `The machine is shared and noisy: figures are medians with quartiles and ranges, never means. All preflight figures are for \`${PREFLIGHT_DISPLAY}\` (the Dockerfile's source form; not a compiled binary, which cannot be built here). With that flag, Deno loads a module imported by a literal \`import()\` (each command, each kind of target) when it is first imported; without it, \`deno run\` loads the whole module graph, npm clients included, before main.ts starts (section 2 shows both).`,
     ].join("\n"),
@@ -735,6 +754,12 @@ async function main(): Promise<void> {
   if (opts.only.has(3)) await startupOverhead(report, opts, waiters, verdicts);
   if (opts.only.has(4)) await memory(report, verdicts);
   if (opts.only.has(5)) await replicas(report, opts, verdicts);
+  if (opts.only.has(6)) {
+    await lateServersSection(report, {
+      mariadb: opts.mariadbTrials,
+      rabbitmq: opts.rabbitmqTrials,
+    }, verdicts);
+  }
 
   report.heading("Summary against the targets");
   report.table(["target", "measured", "met?"], verdicts.rows);

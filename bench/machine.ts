@@ -67,6 +67,8 @@ export async function versions(
       firstLine(await textOf(["/usr/lib/postgresql/15/bin/postgres", "-V"])),
     ],
     ["Redis", firstLine(await textOf(["redis-server", "--version"]))],
+    ["MariaDB", firstLine(await textOf(["/usr/sbin/mariadbd", "--version"]))],
+    ["RabbitMQ", await dpkgVersion("rabbitmq-server")],
     ["Python (Alembic)", firstLine(await textOf(["/usr/bin/python3", "-V"]))],
     ["Alembic", await dpkgVersion("alembic")],
     ["netcat", await dpkgVersion("netcat-openbsd")],

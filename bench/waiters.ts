@@ -62,7 +62,7 @@ export function preflightWaiter(
 }
 
 /** The `ts` of preflight's JSON "✓ TARGET is ready" line. */
-function readyLogTime(stderr: string): number | undefined {
+export function readyLogTime(stderr: string): number | undefined {
   for (const line of stderr.split("\n")) {
     try {
       const rec = JSON.parse(line);
