@@ -153,7 +153,11 @@ async function main(): Promise<number> {
     const code = exitCodeOf(error);
     // probe answers 0 or 1, whatever went wrong.
     if (probing) {
-      writeAll(Deno.stderr, `probe: ${(error as Error).message ?? error}\n`);
+      const { scrub } = await import("./redact.ts");
+      writeAll(
+        Deno.stderr,
+        scrub(`probe: ${(error as Error).message ?? error}`) + "\n",
+      );
       return 1;
     }
     if (error instanceof ConfigError || !logging) {

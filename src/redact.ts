@@ -164,9 +164,19 @@ export function redactUrls(text: string): string {
       ));
 }
 
-/** Redacts one URL: the password becomes `***`, and secret query parameters too. */
+/**
+ * Redacts one URL: the password becomes `***`, and secret query parameters
+ * too. A value meant as a URL but missing its `//` (`postgres:/u:pw@db`,
+ * `u:pw@db:5432`) is not a URL to the text rule; there everything between
+ * the user name and the last `@` is masked, since that is where a password
+ * would be.
+ */
 export function redactUrl(url: string): string {
-  return redactUrls(url);
+  if (url.includes("://") || !url.includes("@")) return redactUrls(url);
+  const at = url.lastIndexOf("@");
+  const head = url.slice(0, at);
+  const m = /^((?:[a-z][a-z0-9+.-]{0,31}:\/+)?[^\s:@/]*):/i.exec(head);
+  return redactUrls(`${m ? `${m[1]}:` : ""}${MASK}${url.slice(at)}`);
 }
 
 /**

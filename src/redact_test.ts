@@ -416,3 +416,17 @@ Deno.test("property: scrub and redactUrls leave text without URLs or secrets unc
     });
   }));
 });
+
+Deno.test("redactUrl masks the password of a URL missing its '//'", () => {
+  const cases: [string, string][] = [
+    ["postgresql:/app:s3cret@db/app", "postgresql:/app:***@db/app"],
+    ["app:s3cret@db:5432", "app:***@db:5432"],
+    ["postgres:app:s3cret@db/app", "postgres:***@db/app"],
+    ["u:pa:ss@h:1", "u:***@h:1"],
+    ["u:p@ss@h", "u:***@h"],
+    ["db:5432", "db:5432"],
+  ];
+  for (const [input, want] of cases) {
+    assert.equal(redactUrl(input), want, input);
+  }
+});

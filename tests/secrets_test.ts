@@ -140,3 +140,20 @@ Deno.test("a URL's password is masked wherever it appears, not only in its URL (
   assert.match(r.stderr, /tcp:\/\/\*\*\*:5432/);
   assert.ok(!r.stderr.includes(word), r.stderr);
 });
+
+Deno.test("a mistyped URL (its '//' missing) is reported with its password masked, through the command line", async () => {
+  const cases: [string[], Record<string, string>][] = [
+    [["run", "--", "true"], {
+      DATABASE_URL: `postgresql:/app:${PG_PW}@db/app`,
+    }],
+    [["wait", "--timeout", "1s", `app:${PG_PW}@db:5432`], {}],
+    [["wait", "--timeout", "1s", "tcp://db:1", `app:${PG_PW}@db:5432`], {}],
+    [["wait", "--timeout", "1s", `postgres:app:${PG_PW}@db/app`], {}],
+    [["probe", `postgresql:/app:${PG_PW}@db/app`], {}],
+  ];
+  for (const [args, env] of cases) {
+    const r = await runPreflight(args, env);
+    assert.equal(r.code, args[0] === "probe" ? 1 : 2, r.stderr);
+    assertClean(args.join(" "), r);
+  }
+});

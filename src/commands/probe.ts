@@ -80,7 +80,7 @@ async function probeOne(
   clock: Clock,
 ): Promise<ProbeResult> {
   const started = clock.now();
-  let id = text;
+  let id = redactUrl(text);
   try {
     const target = await parseTarget(text, source);
     id = target.id;

@@ -169,9 +169,9 @@ export const restart: CommandHandler = async (ctx) => {
           cs.every((c) => c.verdict.phase === "healthy")
         ) return;
         const secs = Math.round((clock.now() - t0) / 1000);
-        const state = error
-          ? `${service}: docker: ${error}`
-          : describe(service, cs);
+        const state = scrub(
+          error ? `${service}: docker: ${error}` : describe(service, cs),
+        );
         progress.update(
           state,
           state,

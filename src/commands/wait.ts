@@ -5,6 +5,7 @@
  */
 import type { CommandHandler } from "./context.ts";
 import { ConfigError } from "../errors.ts";
+import { redactUrl } from "../redact.ts";
 import { parseTarget, type Target } from "../checks/mod.ts";
 import { waitFailure, waitStep } from "../wait/wait_step.ts";
 import { handOver } from "../handover/hand_over.ts";
@@ -34,10 +35,12 @@ async function parseTargets(
         "preflight wait",
         ...targets.map((t) => t.id),
         "--",
-        ...words.slice(i),
+        ...words.slice(i).map(redactUrl),
       ].join(" ");
       throw new ConfigError(
-        `Invalid target '${word}': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
+        `Invalid target '${
+          redactUrl(word)
+        }': not a URL; to run a command once the targets are ready, put it after '--': ${meant}`,
         { cause: e },
       );
     }

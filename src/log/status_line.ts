@@ -16,6 +16,8 @@ export interface StatusLine {
   clear(): void;
 }
 
+import { scrub } from "../redact.ts";
+
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /** A status line written with `write` (standard error); off unless `enabled`. */
@@ -37,10 +39,12 @@ export function createStatusLine(opts: {
       const spin = SPINNER[frame++ % SPINNER.length];
       const mark = opts.color ? `\x1b[36m${spin}\x1b[0m` : spin;
       const max = columns - 3;
-      const chars = [...text];
+      // Scrubbed before it is cut: a cut secret would no longer match.
+      const clean = scrub(text);
+      const chars = [...clean];
       const fit = chars.length > max
         ? chars.slice(0, Math.max(1, max - 1)).join("") + "…"
-        : text;
+        : clean;
       write(`\r\x1b[2K${mark} ${fit}`);
       shown = true;
     },
