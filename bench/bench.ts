@@ -175,7 +175,7 @@ async function readiness(
       "- **late start**: nothing listens on the port until the server starts 1.5-3 s (random per trial) after the waiter.",
       '- **standby, then promote**: a standby with `hot_standby = off` listens from the start and answers every login with SQLSTATE 57P03 ("not accepting connections"); it is promoted 1.5-3 s (random) after the waiter started. The port is open but the database is not ready: a TCP-only check proceeds here.',
       "",
-      "*preflight* waits at `pg_isready`'s level (no user, as for `DB_HOST`); *preflight (login)* with a user, as for a `DATABASE_URL`: ready only once it has logged in (and run its session query), each attempt first asking with the startup packet and logging in the moment the server accepts.",
+      "*preflight* waits at `pg_isready`'s level (no user, as for `DB_HOST`); *preflight (login)* with a user, as for a `DATABASE_URL`: ready only once it has logged in (and run its session query), its first attempt logging in at once, every later one first asking with the startup packet and logging in the moment the server accepts.",
       "",
       "Each waiter then runs `date +%s.%N`. **Latency** = that command's wall-clock start minus the timestamp of PostgreSQL's `database system is ready to accept connections` line (`log_line_prefix = '%m '`, UTC, milliseconds; both CLOCK_REALTIME). Negative = the command started before the database was ready (**early**). *Connections* are the server's `log_connections` lines after the waiter started (a refused connection leaves no line, so in the late-start scenario only the attempts after the server began listening are seen).",
     ].join("\n"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: scripts/install-deps.sh
 # Installs, only where missing, what the test suite needs on Debian/Ubuntu:
-# Deno 2.9.6 (from the npm registry), PostgreSQL 15, Redis, Alembic, Uvicorn,
+# Deno 2.9.6 (from the npm registry; Debian's nodejs and npm first if no npm), PostgreSQL 15, Redis, Alembic, Uvicorn,
 # FastAPI, psycopg2, docker-compose (v1, to validate the compose file),
 # wait-for-it, netcat and hyperfine (benchmark baselines), nginx (the
 # frontend proxy test), MariaDB, RabbitMQ and dnsmasq (the mysql://, amqp://
@@ -10,6 +10,11 @@ set -euo pipefail
 
 DENO_VERSION=2.9.6
 if ! deno --version 2>/dev/null | grep -q "^deno ${DENO_VERSION} "; then
+  if ! command -v npm >/dev/null; then
+    # A bare Debian has no Node.js: Debian's npm is enough to fetch Deno.
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+  fi
   npm install -g "deno@${DENO_VERSION}"
 fi
 

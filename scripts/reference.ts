@@ -77,10 +77,12 @@ export async function targetDocs(): Promise<TargetDocs> {
     const { kind } = await load();
     rows.push(...kind.reference);
     if (!kind.speaksProtocol) continue;
-    const [scheme] = kind.schemes;
-    const port = kind.defaultPorts[scheme];
-    if (port !== undefined && !hints.some(([p]) => p === port)) {
-      hints.push([port, scheme]);
+    // As serverUrlFor: every scheme's default port (amqps:// has its own).
+    for (const scheme of kind.schemes) {
+      const port = kind.defaultPorts[scheme];
+      if (port !== undefined && !hints.some(([p]) => p === port)) {
+        hints.push([port, scheme]);
+      }
     }
   }
   return { rows, hints };

@@ -24,7 +24,7 @@ export const EXIT_CODE_MEANINGS: readonly (readonly [string, string])[] = [
   ["0", "success; after the hand-over, the app's own codes"],
   [
     "1",
-    "`probe`, `doctor`, `restart`: unhealthy; the watchdog stopped the app; `wait`, `run --on-timeout fail`: a target failed permanently (wrong password, unknown database, TLS)",
+    "`probe`, `doctor`, `restart`: unhealthy; the watchdog stopped the app; `wait`, `run --on-timeout fail`: a target failed permanently (wrong password, unknown database, TLS, refused by the server's rules)",
   ],
   ["2", "invalid command line, configuration or env file (`probe`: 1)"],
   [

@@ -1,7 +1,7 @@
 /**
  * The option table: every option of every command, its variable, default
- * and help text, in one place. The parser, `help` and the README's
- * configuration table are all generated from it.
+ * and help text, in one place. The parser, `help` and docs/reference.md's
+ * option tables are all generated from it.
  */
 
 /** The commands of the contract. */
@@ -365,7 +365,7 @@ const TABLE = [
   },
 ] as const satisfies readonly OptionSpec[];
 
-/** Every option. Order is the order of `help` and the README table. */
+/** Every option. Order is the order of `help` and of docs/reference.md. */
 export const OPTIONS: readonly OptionSpec[] = TABLE;
 
 /** `wait-for` → `waitFor`. */
