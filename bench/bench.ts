@@ -740,7 +740,12 @@ async function main(): Promise<void> {
     ["memory", host.memory],
     ["kernel", host.kernel],
     ["load average at start (1, 5, 15 min)", host.load],
-    ["first touch of fresh memory (minor page fault)", host.pageFaultUs],
+    [
+      "first touch of fresh memory (minor page fault)",
+      host.pageFaultUs === undefined
+        ? "unknown"
+        : `${host.pageFaultUs} µs per 4 KiB page (median of 5 runs)`,
+    ],
   ]);
   report.heading("Versions");
   report.table(
@@ -771,7 +776,9 @@ async function main(): Promise<void> {
     report.para(
       `The targets in milliseconds are absolute, and every latency above includes starting a process: here an empty \`deno run\` took ${
         ms(verdicts.emptyModuleMs)
-      } ms (section 2) and a fresh page ${host.pageFaultUs} (Machine). The BENCHMARKS.md of commit 241860f, from an Intel Xeon host of the same 2-core kind, had an empty module at 11 ms; start-up-bound figures move with that cost, the ratios much less.`,
+      } ms (section 2) and a minor page fault ${
+        host.pageFaultUs ?? "an unknown number of"
+      } µs (Machine). The BENCHMARKS.md of commit 241860f, from an Intel Xeon host of the same 2-core kind, had an empty module at 11 ms; start-up-bound figures move with that cost, the ratios much less.`,
     );
   }
   report.para(

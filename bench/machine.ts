@@ -10,7 +10,7 @@ export interface Machine {
   /** /proc/loadavg when read, to show how busy the shared machine was. */
   readonly load: string;
   /** Microseconds per first touch of a fresh page (a minor page fault). */
-  readonly pageFaultUs: string;
+  readonly pageFaultUs: number | undefined;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface Machine {
  * faults, so where they are slow (some virtual machines hand freed memory
  * back to their host), so is every start-up measured here.
  */
-async function pageFaultCost(): Promise<string> {
+async function pageFaultCost(): Promise<number | undefined> {
   const code = "const n = 64 << 20; const t = performance.now();" +
     "const b = new Uint8Array(n); for (let i = 0; i < n; i += 4096) b[i] = 1;" +
     "console.log(((performance.now() - t) * 1000 / (n / 4096)).toFixed(1));";
@@ -29,11 +29,7 @@ async function pageFaultCost(): Promise<string> {
     if (Number.isFinite(v)) runs.push(v);
   }
   runs.sort((a, b) => a - b);
-  return runs.length
-    ? `${
-      runs[Math.floor(runs.length / 2)]
-    } µs per fresh 4 KiB page (median of ${runs.length})`
-    : "unknown";
+  return runs.length ? runs[Math.floor(runs.length / 2)] : undefined;
 }
 
 /** Reads the load average (1, 5, 15 min). */
