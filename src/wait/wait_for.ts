@@ -96,8 +96,12 @@ async function waitOne(
       await check.check(attempt.signal);
       return result("ready");
     } catch (e) {
+      // An attempt whose limit was the rest of the budget was cut by the
+      // deadline, even when its own timer fired a moment before the
+      // deadline's: the last attempt that answered says more than "no answer".
+      const cut = deadline.aborted || limit < opts.attemptTimeoutMs;
       const why = attempt.signal.aborted && !(e instanceof PermanentError)
-        ? (reason && deadline.aborted
+        ? (reason && cut
           ? reason
           : limit < opts.attemptTimeoutMs
           ? "no answer before the deadline"

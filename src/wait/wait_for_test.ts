@@ -255,3 +255,48 @@ Deno.test("waitFor never reports a negative or zero attempt limit: an attempt st
   assert.equal(results[1].state, "timeout");
   assert.equal(results[1].reason, "no answer before the deadline");
 });
+
+Deno.test("an attempt cut short by the deadline keeps the last reason an attempt gave (a slow login to a standby says 'is a standby', not 'no answer')", async () => {
+  const clock = new FakeClock();
+  let attempts = 0;
+  const slow: Check = {
+    id: "standby",
+    check(signal) {
+      attempts++;
+      // Every attempt answers after 700 ms: the one under way at the
+      // deadline is cut short by it.
+      return new Promise((_, reject) => {
+        const answer = clock.timeout(700, signal);
+        answer.signal.addEventListener("abort", () => {
+          answer.dispose();
+          reject(
+            signal.aborted
+              ? new NotReadyError("aborted")
+              : new NotReadyError("127.0.0.1:5432 is a standby"),
+          );
+        }, { once: true });
+      });
+    },
+  };
+  // Real timers may fire the attempt's limit (the rest of the budget) a
+  // moment before the overall deadline: this clock's first timeout, the
+  // deadline, fires 1 ms late to show that order.
+  let first = true;
+  const racing = {
+    now: () => clock.now(),
+    delay: (ms: number, s?: AbortSignal) => clock.delay(ms, s),
+    timeout(ms: number, parent?: AbortSignal) {
+      const late = first ? 1 : 0;
+      first = false;
+      return clock.timeout(ms + late, parent);
+    },
+  };
+  const [r] = await clock.run(waitFor([slow], {
+    timeoutMs: 1000,
+    attemptTimeoutMs: 5000,
+    clock: racing,
+  }));
+  assert.equal(r.state, "timeout");
+  assert.ok(attempts >= 2, `${attempts} attempts`);
+  assert.equal(r.reason, "127.0.0.1:5432 is a standby");
+});
