@@ -6,6 +6,8 @@
  * the periodic "Still waiting" lines say the same.
  */
 
+import { scrub } from "../redact.ts";
+
 /** A status line; when off, showing and clearing do nothing. */
 export interface StatusLine {
   /** True when a live status line is shown instead of periodic lines. */
@@ -15,8 +17,6 @@ export interface StatusLine {
   /** Removes the status line, if one is shown. */
   clear(): void;
 }
-
-import { scrub } from "../redact.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
