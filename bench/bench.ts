@@ -36,7 +36,7 @@ import {
 } from "./readiness.ts";
 import { replicaDisplay, type ReplicaRound, replicaRound } from "./replicas.ts";
 import { Report } from "./report.ts";
-import { ms, spread, summarize } from "./stats.ts";
+import { ms, shuffled, spread, summarize } from "./stats.ts";
 import {
   installWaitOn,
   ncLoop,
@@ -143,15 +143,6 @@ function parseOptions(args: string[]): Options {
 
 function yesNo(ok: boolean): string {
   return ok ? "**yes**" : "**NO**";
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 /** Headline figures gathered across sections for the summary at the end. */

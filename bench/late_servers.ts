@@ -34,7 +34,7 @@ import {
   runCapture,
   sleep,
 } from "./proc.ts";
-import { STAMP } from "./readiness.ts";
+import { STAMP, timing } from "./readiness.ts";
 import { ncLoop, readyLogTime, type Waiter } from "./waiters.ts";
 
 /** The servers measured. */
@@ -142,22 +142,7 @@ function evaluate(
     readyAfterMs: ready === undefined ? undefined : ready - t0,
     windowMs,
   };
-  if (start === undefined || ready === undefined) {
-    const why = out.timedOut
-      ? "timed out"
-      : start === undefined
-      ? `no timestamp (exit ${out.code}): ${out.stderr.trim().slice(-300)}`
-      : "no ready line in the server log";
-    return { ...common, error: why };
-  }
-  const detected = waiter.detectedAt?.(out.stderr);
-  return {
-    ...common,
-    latencyMs: start - ready,
-    early: start < ready,
-    detectMs: detected === undefined ? undefined : detected - ready,
-    handOverMs: detected === undefined ? undefined : start - detected,
-  };
+  return { ...common, ...timing(waiter, out, start, ready) };
 }
 
 const READY = /\[Note\] \S+: ready for connections\./;

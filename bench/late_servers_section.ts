@@ -8,21 +8,12 @@ import {
   type LateTrial,
 } from "./late_servers.ts";
 import type { Report } from "./report.ts";
-import { ms, spread, summarize } from "./stats.ts";
+import { ms, shuffled, spread, summarize } from "./stats.ts";
 
 /** Trials per tool and scenario, per server. */
 export interface LateTrialCounts {
   readonly mariadb: number;
   readonly rabbitmq: number;
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 const title = (s: LateScenario) => `${s.server}, ${s.name}`;

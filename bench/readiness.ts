@@ -70,18 +70,36 @@ function evaluate(
     maxPerSecond: maxInWindow(conns),
     readyAfterMs: ready === undefined ? undefined : ready - t0,
   };
+  return { ...base, ...timing(waiter, out, start, ready) };
+}
+
+/** What one trial measured, or why it measured nothing. */
+export type Timing =
+  | Pick<Trial, "latencyMs" | "early" | "detectMs" | "handOverMs">
+  | { readonly error: string };
+
+/**
+ * A waiter's latency from its command's start (`start`, epoch ms) and the
+ * server's ready moment (`ready`); preflight's split into detection and
+ * hand-over from its own "is ready" line.
+ */
+export function timing(
+  waiter: Waiter,
+  out: Finished,
+  start: number | undefined,
+  ready: number | undefined,
+): Timing {
   if (start === undefined || ready === undefined) {
     const why = out.timedOut
       ? "timed out"
       : start === undefined
       ? `no timestamp (exit ${out.code}): ${out.stderr.trim().slice(-300)}`
       : "no ready line in the server log";
-    return { ...base, error: why };
+    return { error: why };
   }
   // Truncated log milliseconds can only make "early" rarer, never invent it.
   const detected = waiter.detectedAt?.(out.stderr);
   return {
-    ...base,
     latencyMs: start - ready,
     early: start < ready,
     detectMs: detected === undefined ? undefined : detected - ready,

@@ -61,3 +61,13 @@ export function maxInWindow(times: readonly number[], windowMs = 1000): number {
   }
   return best;
 }
+
+/** A copy of `items` in random order (Fisher-Yates), so that no tool always runs first. */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
