@@ -29,6 +29,7 @@ import {
 import {
   type AttemptRate,
   attemptRate,
+  latencyCells,
   lateStartTrial,
   type Scenario,
   standbyTrial,
@@ -217,14 +218,9 @@ async function readiness(
       const ts = trials.filter((t) =>
         t.waiter === w.name && t.scenario === scenario
       );
-      const ok = ts.filter((t) => t.error === undefined);
-      const lat = summarize(ok.map((t) => t.latencyMs!));
       return [
         w.name,
-        ms(lat.median),
-        spread(lat),
-        `${ok.filter((t) => t.early).length}/${ok.length}`,
-        String(ts.length - ok.length),
+        ...latencyCells(ts),
         String(summarize(ts.map((t) => t.attempts)).median),
         String(Math.max(0, ...ts.map((t) => t.maxPerSecond))),
       ];

@@ -9,6 +9,7 @@ import {
 } from "./late_servers.ts";
 import type { Report } from "./report.ts";
 import { ms, shuffled, spread, summarize } from "./stats.ts";
+import { latencyCells } from "./readiness.ts";
 
 /** Trials per tool and scenario, per server. */
 export interface LateTrialCounts {
@@ -119,7 +120,6 @@ export async function lateServersSection(
       const rows = s.waiters.map((w) => {
         const ts = of(w.name);
         const ok = ts.filter((t) => t.error === undefined);
-        const lat = summarize(ok.map((t) => t.latencyMs!));
         const det = summarize(
           ok.filter((t) => t.detectMs !== undefined).map((t) => t.detectMs!),
         );
@@ -130,10 +130,7 @@ export async function lateServersSection(
         );
         return [
           w.name,
-          ms(lat.median),
-          spread(lat),
-          `${ok.filter((t) => t.early).length}/${ok.length}`,
-          String(ts.length - ok.length),
+          ...latencyCells(ts),
           det.n ? `${ms(det.median)} (${spread(det)})` : "",
           hand.n ? ms(hand.median) : "",
         ];

@@ -18,7 +18,7 @@ import {
   runCapture,
   sleep,
 } from "./proc.ts";
-import { maxInWindow } from "./stats.ts";
+import { maxInWindow, ms, spread, summarize } from "./stats.ts";
 import type { Waiter } from "./waiters.ts";
 
 /** The two ways a dependency comes up. */
@@ -223,4 +223,21 @@ async function straceRate(
   } finally {
     await Deno.remove(file).catch(() => {});
   }
+}
+
+/**
+ * The latency cells of a waiter's row: median, spread, early starts of the
+ * trials that measured, and how many failed.
+ */
+export function latencyCells(
+  trials: readonly Pick<Trial, "latencyMs" | "early" | "error">[],
+): string[] {
+  const ok = trials.filter((t) => t.error === undefined);
+  const lat = summarize(ok.map((t) => t.latencyMs!));
+  return [
+    ms(lat.median),
+    spread(lat),
+    `${ok.filter((t) => t.early).length}/${ok.length}`,
+    String(trials.length - ok.length),
+  ];
 }
